@@ -1,0 +1,57 @@
+#include "decent/core/random.hpp"
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <vector>
+
+using decent::Rng;
+
+TEST_CASE("derived seeds separate streams and are reproducible", "[random]") {
+  CHECK(decent::derive_seed(1, {0}) == decent::derive_seed(1, {0}));
+  CHECK(decent::derive_seed(1, {0}) != decent::derive_seed(1, {1}));
+  CHECK(decent::derive_seed(1, {0}) != decent::derive_seed(2, {0}));
+  CHECK(decent::derive_seed(1, {0, 1}) != decent::derive_seed(1, {1, 0}));
+}
+
+TEST_CASE("Rng repeats its stream for the same seed", "[random]") {
+  Rng a(42), b(42), c(43);
+  bool all_equal_c = true;
+  for (int i = 0; i < 100; ++i) {
+    const auto x = a();
+    CHECK(x == b());
+    all_equal_c = all_equal_c && x == c();
+  }
+  CHECK_FALSE(all_equal_c);
+}
+
+TEST_CASE("Rng::uniform lies in [0, 1) with mean 1/2 and variance 1/12", "[random]") {
+  Rng rng(7);
+  const int samples = 200000;
+  double sum = 0, sum_sq = 0;
+  for (int i = 0; i < samples; ++i) {
+    const double u = rng.uniform();
+    REQUIRE(u >= 0.0);
+    REQUIRE(u < 1.0);
+    sum += u;
+    sum_sq += u * u;
+  }
+  const double mean = sum / samples;
+  // Standard error of the mean is sqrt(1/12 / samples) ~ 6.5e-4; allow 5 of them.
+  CHECK(std::abs(mean - 0.5) < 5 * std::sqrt(1.0 / 12 / samples));
+  CHECK(std::abs(sum_sq / samples - mean * mean - 1.0 / 12) < 2e-3);
+}
+
+TEST_CASE("Rng::below is in range and uniform (chi-square)", "[random]") {
+  Rng rng(11);
+  const int bins = 7, samples = 70000;
+  std::vector<int> counts(bins, 0);
+  for (int i = 0; i < samples; ++i) {
+    const auto v = rng.below(bins);
+    REQUIRE(v < static_cast<std::uint64_t>(bins));
+    ++counts[v];
+  }
+  double chi2 = 0;
+  const double expected = static_cast<double>(samples) / bins;
+  for (int c : counts) chi2 += (c - expected) * (c - expected) / expected;
+  CHECK(chi2 < 22.46);  // 99.9% quantile of chi-square with 6 degrees of freedom
+}
