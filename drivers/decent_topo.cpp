@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -39,6 +40,7 @@ struct Summary {
   int max_peers = 0;         // most neighbours of one node in one round
   double spectral_gap = 0;   // of W, of the product over one period, or of round 0 for random graphs
   double round_gap = 0;      // of round 0 alone
+  double measured_rate = 0;  // per-round shrink of the consensus distance, measured by simulation
   bool doubly_stochastic = true;
 };
 
@@ -61,6 +63,7 @@ Summary summarize(const Topology& topology) {
   for (auto [i, j] : arcs) s.graph.add_edge(i, j);
   s.round_gap = spectral_gap(topology.mixing_matrix(0));
   s.spectral_gap = topology.period() >= 1 ? spectral_gap(topology.period_product()) : s.round_gap;
+  s.measured_rate = consensus_rate(topology, 200);
   return s;
 }
 
@@ -97,8 +100,10 @@ void print_text(const Topology& t, const Summary& s, const std::string& weights)
               << "round 0 gap     " << s.round_gap << "\n";
   } else {
     std::cout << "period          none (redrawn every round)\n"
-              << "spectral gap    " << s.spectral_gap << " (round 0)\n";
+              << "spectral gap    " << s.spectral_gap << " (round 0 alone; can be < 0 for row-stochastic W)\n";
   }
+  std::cout << "consensus rate  " << s.measured_rate
+            << " (measured per-round shrink of ||x - mean||, 200 rounds)\n";
 }
 
 void print_json(const Topology& t, const Summary& s, const std::string& weights) {
@@ -110,7 +115,8 @@ void print_json(const Topology& t, const Summary& s, const std::string& weights)
   else std::cout << "null";
   std::cout << ", \"weights\": " << json_string(weights) << ", \"time_varying\": " << (t.time_varying() ? "true" : "false")
             << ", \"period\": " << t.period() << ", \"doubly_stochastic\": " << (s.doubly_stochastic ? "true" : "false")
-            << ", \"spectral_gap\": " << s.spectral_gap << ", \"round_spectral_gap\": " << s.round_gap << "}\n";
+            << ", \"spectral_gap\": " << s.spectral_gap << ", \"round_spectral_gap\": " << s.round_gap
+            << ", \"consensus_rate\": " << s.measured_rate << "}\n";
 }
 
 void write_dot(const std::string& path, const Topology& t, const Summary& s) {
@@ -130,7 +136,8 @@ void write_dot(const std::string& path, const Topology& t, const Summary& s) {
   if (!out) throw std::runtime_error("error writing Graphviz file '" + path + "'");
 }
 
-Options parse(int argc, char** argv) {
+/// The parsed options, or nothing when --help was printed.
+std::optional<Options> parse(int argc, char** argv) {
   Options o;
   po::options_description visible("decent-topo: build a topology and report its structure and spectral gap\n\n"
                                   "Usage: decent-topo --topology NAME --nodes N [options]\n\nOptions");
@@ -149,7 +156,7 @@ Options parse(int argc, char** argv) {
   po::store(po::parse_command_line(argc, argv, visible), vm);
   if (vm.count("help")) {
     std::cout << visible << "\nSee docs/topologies.md for each graph's weights and spectral gap.\n";
-    std::exit(0);
+    return std::nullopt;
   }
   po::notify(vm);
   o.nodes_given = !vm["nodes"].defaulted();
@@ -161,7 +168,9 @@ Options parse(int argc, char** argv) {
 int main(int argc, char** argv) {
   Environment environment(argc, argv);
   try {
-    Options o = parse(argc, argv);
+    const std::optional<Options> parsed = parse(argc, argv);
+    if (!parsed) return 0;
+    const Options& o = *parsed;
     TopologyOptions topology_options;
     topology_options.seed = o.seed;
     if (!o.weights.empty()) topology_options.weights = parse_weight_scheme(o.weights);
@@ -170,9 +179,7 @@ int main(int argc, char** argv) {
     if (!from_file && n < 1) throw std::invalid_argument("--nodes must be >= 1, got " + std::to_string(n));
     const auto topology = make_topology(o.topology, n, topology_options);
     const Summary summary = summarize(*topology);
-    const std::string weights = !o.weights.empty() ? o.weights : "default";
-    if (o.json) print_json(*topology, summary, weights);
-    else print_text(*topology, summary, weights);
+    // Files first: a run that cannot write what was asked prints nothing but the error.
     if (!o.dot.empty()) write_dot(o.dot, *topology, summary);
     if (!o.write.empty()) {
       if (topology->time_varying())
@@ -180,6 +187,8 @@ int main(int argc, char** argv) {
                                     "' changes every round");
       write_topology_file(o.write, topology->mixing_matrix(0), "written by decent-topo --topology " + topology->name());
     }
+    if (o.json) print_json(*topology, summary, topology->weights());
+    else print_text(*topology, summary, topology->weights());
     return 0;
   } catch (const po::error& e) {
     std::cerr << "decent-topo: error: " << e.what() << " (see decent-topo --help)\n";

@@ -49,7 +49,7 @@ TEST_CASE("nonblocking ring exchange delivers each neighbour's data", "[mpi]") {
   CHECK(in.back() == 1000.0 * ((r - 1 + p) % p) + 999);
 }
 
-TEST_CASE("dup and split make owned communicators; wrap never frees", "[mpi]") {
+TEST_CASE("dup and split make owned communicators, and wrap never frees", "[mpi]") {
   const Comm world = Comm::world();
   Comm copy = world.dup();
   CHECK(copy.owned());

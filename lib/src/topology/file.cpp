@@ -18,8 +18,9 @@ namespace {
 
 // Same tolerance as MixingMatrix's default, so a file we accept also passes its validation.
 constexpr double row_sum_tolerance = 1e-9;
-// Node ids must leave room for n = largest id + 1 in an int.
-constexpr long long max_node_id = std::numeric_limits<int>::max() - 1;
+// A cap well below int's range: a typo such as "nodes 2000000000" is an error naming the line, not an
+// allocation failure (a topology's dense spectral analysis is far out of reach long before this).
+constexpr long long max_node_id = (1LL << 24) - 1;
 
 /// Where a problem is: every message starts "path:line: " so editors and terminals can jump to it.
 struct FileLine {

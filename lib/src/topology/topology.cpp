@@ -11,7 +11,8 @@ namespace decent {
 
 // ---- Topology --------------------------------------------------------------------------------
 
-Topology::Topology(std::string name, int n, int period) : name_(std::move(name)), n_(n), period_(period) {}
+Topology::Topology(std::string name, int n, int period, std::string weights)
+    : name_(std::move(name)), weights_(std::move(weights)), n_(n), period_(period) {}
 
 MixingMatrix Topology::mixing_matrix(std::int64_t round) const {
   if (round < 0) throw std::invalid_argument("topology " + name_ + ": round must be >= 0, got " + std::to_string(round));
@@ -25,13 +26,14 @@ Eigen::MatrixXd Topology::period_product(std::int64_t first) const {
   return product;
 }
 
-StaticTopology::StaticTopology(std::string name, MixingMatrix w)
-    : Topology(std::move(name), w.nodes(), 1), w_(std::move(w)) {}
+StaticTopology::StaticTopology(std::string name, MixingMatrix w, std::string weights)
+    : Topology(std::move(name), w.nodes(), 1, std::move(weights)), w_(std::move(w)) {}
 
 MixingMatrix StaticTopology::mixing_matrix_impl(std::int64_t) const { return w_; }
 
-CyclicTopology::CyclicTopology(std::string name, std::vector<MixingMatrix> rounds)
-    : Topology(std::move(name), rounds.empty() ? 0 : rounds.front().nodes(), static_cast<int>(rounds.size())),
+CyclicTopology::CyclicTopology(std::string name, std::vector<MixingMatrix> rounds, std::string weights)
+    : Topology(std::move(name), rounds.empty() ? 0 : rounds.front().nodes(), static_cast<int>(rounds.size()),
+               std::move(weights)),
       rounds_(std::move(rounds)) {
   if (rounds_.empty()) throw std::invalid_argument("cyclic topology " + this->name() + " has no rounds");
   for (const auto& w : rounds_)
@@ -43,7 +45,7 @@ MixingMatrix CyclicTopology::mixing_matrix_impl(std::int64_t round) const {
 }
 
 RandomTopology::RandomTopology(std::string name, int n, double r, std::uint64_t seed)
-    : Topology(std::move(name), n, 0), r_(r), seed_(seed) {
+    : Topology(std::move(name), n, 0, "1/|set| over the sampled peers and self"), r_(r), seed_(seed) {
   random_round(n, r, seed, 0);  // validates n and r up front
 }
 
@@ -80,7 +82,7 @@ std::unique_ptr<Topology> from_graph(std::string_view spec, const Graph& g, Weig
                                      const TopologyOptions& options) {
   const WeightScheme scheme = options.weights.value_or(literature_default);
   try {
-    return std::make_unique<StaticTopology>(std::string(spec), mixing_matrix(g, scheme));
+    return std::make_unique<StaticTopology>(std::string(spec), mixing_matrix(g, scheme), to_string(scheme));
   } catch (const std::invalid_argument& e) {
     fail(spec, e.what());
   }
@@ -107,7 +109,7 @@ std::unique_ptr<Topology> make_topology(std::string_view spec, int n, const Topo
                      " were asked for");
     if (file.weights) {
       require_default_weights(spec, name, options, "the file gives them");
-      return std::make_unique<StaticTopology>(std::string(spec), std::move(*file.weights));
+      return std::make_unique<StaticTopology>(std::string(spec), std::move(*file.weights), "from the file");
     }
     if (!file.graph.connected()) fail(spec, "the graph in the file is not connected");
     return from_graph(spec, file.graph, WeightScheme::metropolis, options);
@@ -157,12 +159,12 @@ std::unique_ptr<Topology> make_topology(std::string_view spec, int n, const Topo
     if (name == "one-peer-exponential") {
       require_no_param(spec, name, has_param);
       require_default_weights(spec, name, options, "1/2 per round");
-      return std::make_unique<CyclicTopology>(std::string(spec), one_peer_exponential_rounds(n));
+      return std::make_unique<CyclicTopology>(std::string(spec), one_peer_exponential_rounds(n), "1/2 per round");
     }
     if (name == "base") {
       const int k = has_param ? parse_number<int>(spec, param, "peer count k") : 1;
       require_default_weights(spec, name, options, "chosen for exact averaging");
-      return std::make_unique<CyclicTopology>(std::string(spec), base_rounds(n, k));
+      return std::make_unique<CyclicTopology>(std::string(spec), base_rounds(n, k), "Base-(k+1) exact averaging");
     }
     if (name == "random") {
       const double r = has_param ? parse_number<double>(spec, param, "budget r") : 1.0;

@@ -24,7 +24,7 @@ TEST_CASE("Rng repeats its stream for the same seed", "[random]") {
   CHECK_FALSE(all_equal_c);
 }
 
-TEST_CASE("Rng::uniform lies in [0, 1) with mean 1/2 and variance 1/12", "[random]") {
+TEST_CASE("Rng::uniform lies in the unit interval with mean 1/2 and variance 1/12", "[random]") {
   Rng rng(7);
   const int samples = 200000;
   double sum = 0, sum_sq = 0;

@@ -75,7 +75,7 @@ TEST_CASE("hypercube with uniform weights has gap 2/(log2 n + 1) and diameter lo
   CHECK_THROWS_WITH(hypercube_graph(12), Catch::Contains("power-of-two"));
 }
 
-TEST_CASE("complete graph averages exactly; star with Metropolis weights has gap 1/n", "[builders][spectral]") {
+TEST_CASE("complete graph averages exactly, and star with Metropolis weights has gap 1/n", "[builders][spectral]") {
   for (int n : {3, 5, 16}) {
     CHECK(gap(complete_graph(n)) == Approx(1.0).epsilon(1e-12));
     CHECK(complete_graph(n).diameter() == 1);

@@ -148,6 +148,7 @@ TEST_CASE("malformed files name the path, the line and the problem", "[topology]
       {"text_id", "0 1\n\n2 abc\n", 3, "not a non-negative integer"},
       {"overflow_id", "0 1\n0 99999999999999999999999\n", 2, "too large"},
       {"id_beyond_int", "0 4294967296\n", 1, "too large"},
+      {"huge_node_count", "nodes 2000000000\n0 1\n", 1, "too large"},
       {"zero_weight", "0 1 0.5\n1 2 0\n", 2, "out of range"},
       {"weight_above_one", "0 1 1.5\n", 1, "out of range"},
       {"negative_weight", "0 1 -0.25\n", 1, "out of range"},

@@ -4,6 +4,7 @@
 #include <Eigen/Eigenvalues>
 
 #include "decent/topology/builders.hpp"
+#include "decent/topology/topology.hpp"
 
 using namespace decent;
 
@@ -34,4 +35,26 @@ TEST_CASE("one gossip round contracts the distance to the mean by at most ||W - 
     const Eigen::VectorXd deviation = x - j * x;
     CHECK(((dense - j) * deviation).norm() <= rate * deviation.norm() * (1 + 1e-12));
   }
+}
+
+TEST_CASE("measured consensus rate matches the spectral gap on static graphs", "[spectral]") {
+  // A symmetric W shrinks a generic start by its second-largest |eigenvalue| = 1 - gap per round.
+  for (const char* spec : {"ring", "torus", "star"}) {
+    INFO(spec);
+    const auto t = make_topology(spec, 16);
+    CHECK(consensus_rate(*t, 400) == Approx(1 - spectral_gap(t->mixing_matrix(0))).epsilon(0.02));
+  }
+  CHECK(consensus_rate(*make_topology("complete", 9)) == 0.0);
+  CHECK(consensus_rate(*make_topology("ring", 1)) == 0.0);
+}
+
+TEST_CASE("random graphs mix faster with a larger budget, and never diverge", "[spectral]") {
+  const double slow = consensus_rate(*make_topology("random:0.2", 32));
+  const double medium = consensus_rate(*make_topology("random:1", 32));
+  const double fast = consensus_rate(*make_topology("random:4", 32));
+  CHECK(slow < 1.0);
+  CHECK(medium < slow);
+  CHECK(fast < medium);
+  CHECK(consensus_rate(*make_topology("random:0", 8)) == Approx(1.0));  // r = 0 never mixes
+  CHECK(consensus_rate(*make_topology("random:1", 32), 50, 1) == consensus_rate(*make_topology("random:1", 32), 50, 1));
 }

@@ -1,6 +1,7 @@
 #pragma once
 /// @file How fast gossip mixes: spectral gap 1 - ||W - J||_2.
 #include <Eigen/Dense>
+#include <cstdint>
 
 #include "decent/topology/mixing_matrix.hpp"
 
@@ -13,5 +14,12 @@ double mixing_rate(const Eigen::MatrixXd& w);
 /// when a round need not bring the nodes closer.
 double spectral_gap(const Eigen::MatrixXd& w);
 double spectral_gap(const MixingMatrix& w);
+
+class Topology;
+/// Measured per-round factor by which gossip shrinks the consensus distance ||x - mean(x)||: the
+/// geometric mean over rounds 0..rounds-1 from seeded random starts. For a symmetric static W it tends
+/// to the second-largest |eigenvalue|; for random graphs it is the meaningful speed (their single-round
+/// ||W - J|| can exceed 1). 0 means exact averaging.
+double consensus_rate(const Topology& topology, std::int64_t rounds = 200, std::uint64_t seed = 1);
 
 }  // namespace decent

@@ -25,6 +25,8 @@ public:
   int nodes() const noexcept { return n_; }
   /// The spec this topology was built from, e.g. "torus:4x8" or "random:0.2".
   const std::string& name() const noexcept { return name_; }
+  /// How the weights were chosen, e.g. "uniform", "metropolis", "file" or "1/2 per round".
+  const std::string& weights() const noexcept { return weights_; }
   /// Rounds after which the sequence repeats: 1 for a static graph, 0 if it never does (random).
   int period() const noexcept { return period_; }
   bool time_varying() const noexcept { return period_ != 1; }
@@ -33,11 +35,12 @@ public:
   Eigen::MatrixXd period_product(std::int64_t first = 0) const;
 
 protected:
-  Topology(std::string name, int n, int period);
+  Topology(std::string name, int n, int period, std::string weights);
   virtual MixingMatrix mixing_matrix_impl(std::int64_t round) const = 0;
 
 private:
   std::string name_;
+  std::string weights_;
   int n_;
   int period_;
 };
@@ -45,7 +48,8 @@ private:
 /// A graph with fixed weights.
 class StaticTopology final : public Topology {
 public:
-  StaticTopology(std::string name, MixingMatrix w);
+  /// `weights` says how W's weights were chosen (for reports).
+  StaticTopology(std::string name, MixingMatrix w, std::string weights = "explicit");
   const MixingMatrix& matrix() const noexcept { return w_; }
 
 protected:
@@ -58,7 +62,7 @@ private:
 /// A fixed sequence of matrices used cyclically (one-peer exponential, Base-(k+1)).
 class CyclicTopology final : public Topology {
 public:
-  CyclicTopology(std::string name, std::vector<MixingMatrix> rounds);
+  CyclicTopology(std::string name, std::vector<MixingMatrix> rounds, std::string weights = "explicit");
 
 protected:
   MixingMatrix mixing_matrix_impl(std::int64_t round) const override;
