@@ -48,7 +48,9 @@ std::optional<Options> parse(int argc, char** argv, bool print) {
     ("seed", po::value(&o.seed)->default_value(o.seed), "seed of the initial parameters and random graphs")
     ("merge", po::bool_switch(&o.merge), "finish with a global merge (all-reduce mean)");
   po::variables_map vm;
-  po::store(po::parse_command_line(argc, argv, visible), vm);
+  // No prefix guessing: a misspelled option is an error, never silently another option.
+  const int style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
+  po::store(po::command_line_parser(argc, argv).options(visible).style(style).run(), vm);
   if (vm.count("help")) {
     if (print) std::cout << visible;
     return std::nullopt;
@@ -112,8 +114,8 @@ int run(const Options& o, const Comm& world) {
   if (root) {
     std::printf("median round %.3f ms; %.3f MB crossed ranks per round; mean drift max|xbar_T - xbar_0| = %.3g%s\n",
                 median(round_ms), o.rounds ? bytes_total / 1e6 / o.rounds : 0.0, drift,
-                topology->mixing_matrix(0).is_doubly_stochastic(1e-9) || topology->time_varying()
-                    ? "" : " (W is not doubly stochastic: the mean moves)");
+                topology->mixing_matrix(0).is_doubly_stochastic(1e-9) ? ""
+                                                                      : " (W is not doubly stochastic: the mean moves)");
   }
   if (o.merge) {
     gossip.merge(x);

@@ -153,7 +153,9 @@ std::optional<Options> parse(int argc, char** argv) {
     ("dot", po::value(&o.dot), "also write the graph in Graphviz format to FILE")
     ("write", po::value(&o.write), "also write W in decent's topology file format to FILE (static graphs)");
   po::variables_map vm;
-  po::store(po::parse_command_line(argc, argv, visible), vm);
+  // No prefix guessing: a misspelled option is an error, never silently another option.
+  const int style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
+  po::store(po::command_line_parser(argc, argv).options(visible).style(style).run(), vm);
   if (vm.count("help")) {
     std::cout << visible << "\nSee docs/topologies.md for each graph's weights and spectral gap.\n";
     return std::nullopt;

@@ -97,7 +97,8 @@ expect_error "negative nodes" "--nodes must be >= 1" --topology ring --nodes -3
 expect_error "hypercube size" "power-of-two" --topology hypercube --nodes 12
 expect_error "bad weights" "unknown weight scheme 'metro'" --topology ring --nodes 8 --weights metro
 expect_error "weights on time-varying" "a weight scheme does not apply" --topology base --nodes 8 --weights uniform
-expect_error "unknown option" "unrecognised option '--colour'" --topology ring --colour
+expect_error "unknown option" "unrecognised option .--colour." --topology ring --colour
+expect_error "abbreviated option" "unrecognised option .--node." --topology ring --node 8
 expect_error "non-numeric nodes" "nodes" --topology ring --nodes many
 expect_error "missing file" "/no/such/file.txt" --topology file:/no/such/file.txt
 printf 'nodes 4\n0 1\n1 7\n' >"$tmp/bad.txt"

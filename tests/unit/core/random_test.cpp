@@ -55,3 +55,20 @@ TEST_CASE("Rng::below is in range and uniform (chi-square)", "[random]") {
   for (int c : counts) chi2 += (c - expected) * (c - expected) / expected;
   CHECK(chi2 < 22.46);  // 99.9% quantile of chi-square with 6 degrees of freedom
 }
+
+TEST_CASE("Rng::normal has mean 0, variance 1 and normal tails", "[random]") {
+  Rng rng(5);
+  const int samples = 200000;
+  double sum = 0, sum_sq = 0;
+  int beyond_two = 0;
+  for (int i = 0; i < samples; ++i) {
+    const double z = rng.normal();
+    sum += z;
+    sum_sq += z * z;
+    beyond_two += std::abs(z) > 2;
+  }
+  CHECK(std::abs(sum / samples) < 5 / std::sqrt(samples));
+  CHECK(sum_sq / samples == Approx(1.0).margin(0.016));  // sd of the sample variance is sqrt(2/samples)
+  // P(|Z| > 2) = 0.0455; binomial sd over 200000 samples is 0.00047.
+  CHECK(static_cast<double>(beyond_two) / samples == Approx(0.0455).margin(0.0024));
+}

@@ -1,5 +1,6 @@
 #pragma once
 /// @file Seeded random streams that are identical on every platform and rank count.
+#include <cmath>
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
@@ -64,9 +65,29 @@ public:
     return static_cast<std::uint64_t>(m >> 64);
   }
 
+  /// Standard normal deviate (Marsaglia's polar method; the spare value is kept for the next call).
+  double normal() noexcept {
+    if (has_spare_) {
+      has_spare_ = false;
+      return spare_;
+    }
+    double u, v, s;
+    do {
+      u = 2 * uniform() - 1;
+      v = 2 * uniform() - 1;
+      s = u * u + v * v;
+    } while (s >= 1 || s == 0);
+    const double factor = std::sqrt(-2 * std::log(s) / s);
+    spare_ = v * factor;
+    has_spare_ = true;
+    return u * factor;
+  }
+
 private:
   static constexpr std::uint64_t rotl(std::uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
   std::uint64_t s_[4]{};
+  double spare_ = 0;
+  bool has_spare_ = false;
 };
 
 }  // namespace decent

@@ -1,0 +1,124 @@
+#pragma once
+/// @file The model interface: a stateless architecture over one flat parameter vector.
+#include <Eigen/Dense>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "decent/core/random.hpp"
+#include "decent/model/batch.hpp"
+
+namespace decent {
+
+/// Mean loss and accuracy over a set of samples.
+struct Evaluation {
+  double loss = 0;      ///< mean loss per sample
+  double accuracy = 0;  ///< fraction of correctly predicted labels in [0, 1]; NaN for regression models
+};
+
+/// A model is a function of a flat parameter vector: it owns no parameters, only their layout, so gossip,
+/// compression and checkpoints work on plain vectors. Each model documents its layout in its header.
+///
+/// The public entry points check their arguments (std::invalid_argument naming the expected and actual
+/// sizes) and call the protected `*_impl` functions, which a user's own model overrides. A derived model
+/// passes its shape to the protected constructor once.
+///
+/// Models keep reusable scratch buffers (sized on first use, grown when a larger batch comes), so the
+/// steady state allocates nothing; hence a Model object must not be used from two threads at once.
+/// Copies are independent: give each thread its own.
+class Model {
+public:
+  virtual ~Model() = default;
+
+  /// Length of the flat parameter vector (and of the gradient).
+  Eigen::Index parameter_count() const noexcept { return parameter_count_; }
+  /// Number of features per sample (rows of x).
+  Eigen::Index input_dim() const noexcept { return input_dim_; }
+  /// Number of classes, or 1 for a regression model.
+  int outputs() const noexcept { return outputs_; }
+  /// True if the model predicts class labels (softmax output), false for regression (real targets).
+  bool classification() const noexcept { return classification_; }
+
+  /// Writes the initial parameters (He for ReLU layers, Xavier/Glorot otherwise, zero biases) drawn from rng.
+  void initialize(Eigen::Ref<Eigen::VectorXf> params, Rng& rng) const;
+
+  /// Mean loss over the batch; writes the gradient of that mean loss into grad (same size as params).
+  float loss_and_gradient(const Eigen::Ref<const Eigen::VectorXf>& params, const Batch& batch,
+                          Eigen::Ref<Eigen::VectorXf> grad) const;
+  /// The same on samples given as columns of x with their labels (classification) or targets (regression).
+  float loss_and_gradient(const Eigen::Ref<const Eigen::VectorXf>& params, const Eigen::Ref<const Eigen::MatrixXf>& x,
+                          std::span<const int> labels, const Eigen::Ref<const Eigen::VectorXf>& targets,
+                          Eigen::Ref<Eigen::VectorXf> grad) const;
+
+  /// Mean loss only (no gradient).
+  float loss(const Eigen::Ref<const Eigen::VectorXf>& params, const Batch& batch) const;
+  /// Mean loss only, on samples given as columns of x with their labels or targets.
+  float loss(const Eigen::Ref<const Eigen::VectorXf>& params, const Eigen::Ref<const Eigen::MatrixXf>& x,
+             std::span<const int> labels, const Eigen::Ref<const Eigen::VectorXf>& targets) const;
+
+  /// Predicted class per column of x (classification only; std::logic_error for regression). `out` is resized to
+  /// x.cols(). Ties go to the smallest class id.
+  void predict(const Eigen::Ref<const Eigen::VectorXf>& params, const Eigen::Ref<const Eigen::MatrixXf>& x,
+               std::vector<int>& out) const;
+
+  /// Mean loss and accuracy over the samples (columns) of x with labels (classification; targets may be empty)
+  /// or targets (regression; labels may be empty), processed in chunks of `chunk` columns. Sums in double.
+  Evaluation evaluate(const Eigen::Ref<const Eigen::VectorXf>& params, const Eigen::Ref<const Eigen::MatrixXf>& x,
+                      std::span<const int> labels, const Eigen::Ref<const Eigen::VectorXf>& targets,
+                      Eigen::Index chunk = 1024) const;
+  /// Mean loss and accuracy over a batch, in chunks of `chunk` samples.
+  Evaluation evaluate(const Eigen::Ref<const Eigen::VectorXf>& params, const Batch& batch,
+                      Eigen::Index chunk = 1024) const;
+
+  /// Short description, e.g. "mlp 784-256-10".
+  std::string describe() const { return describe_impl(); }
+
+protected:
+  /// Records the model's shape; throws std::invalid_argument for non-positive sizes or a classifier with
+  /// fewer than 2 classes.
+  Model(Eigen::Index input_dim, int outputs, bool classification, Eigen::Index parameter_count);
+  // Protected so that a Model is never sliced; derived models are copyable and movable.
+  Model(const Model&) = default;
+  Model(Model&&) = default;
+  Model& operator=(const Model&) = default;
+  Model& operator=(Model&&) = default;
+
+  // The *_impl functions receive checked arguments: params (and grad) have parameter_count() entries,
+  // x has input_dim() rows and B >= 1 columns, and for classification `labels` holds B ids in
+  // [0, outputs()) while for regression `targets` holds B values (the other one is unspecified).
+
+  /// Writes initial parameters into params.
+  virtual void initialize_impl(Eigen::Ref<Eigen::VectorXf> params, Rng& rng) const = 0;
+  /// Mean loss over the B samples; writes the gradient of the mean loss into grad (every entry).
+  virtual float loss_and_gradient_impl(const Eigen::Ref<const Eigen::VectorXf>& params,
+                                       const Eigen::Ref<const Eigen::MatrixXf>& x, std::span<const int> labels,
+                                       const Eigen::Ref<const Eigen::VectorXf>& targets,
+                                       Eigen::Ref<Eigen::VectorXf> grad) const = 0;
+  /// Mean loss over the B samples.
+  virtual float loss_impl(const Eigen::Ref<const Eigen::VectorXf>& params, const Eigen::Ref<const Eigen::MatrixXf>& x,
+                          std::span<const int> labels, const Eigen::Ref<const Eigen::VectorXf>& targets) const = 0;
+  /// Predicted class per column into out (already sized B). The default throws std::logic_error; classifiers
+  /// override it.
+  virtual void predict_impl(const Eigen::Ref<const Eigen::VectorXf>& params, const Eigen::Ref<const Eigen::MatrixXf>& x,
+                            std::span<int> out) const;
+  /// Mean loss and accuracy (NaN for regression) of one chunk. The default calls loss_impl and, for
+  /// classifiers, predict_impl; override it to share one forward pass.
+  virtual Evaluation evaluate_impl(const Eigen::Ref<const Eigen::VectorXf>& params,
+                                   const Eigen::Ref<const Eigen::MatrixXf>& x, std::span<const int> labels,
+                                   const Eigen::Ref<const Eigen::VectorXf>& targets) const;
+  /// Short description of the architecture.
+  virtual std::string describe_impl() const = 0;
+
+private:
+  void check_params(const char* where, Eigen::Index size, const char* what = "params") const;
+  void check_samples(const char* where, const Eigen::Ref<const Eigen::MatrixXf>& x, std::span<const int> labels,
+                     const Eigen::Ref<const Eigen::VectorXf>& targets) const;
+
+  Eigen::Index input_dim_;
+  int outputs_;
+  bool classification_;
+  Eigen::Index parameter_count_;
+  mutable std::vector<int> predictions_;  // scratch of the default evaluate_impl
+};
+
+}  // namespace decent
