@@ -48,7 +48,13 @@ MixingMatrix mixing_matrix(const Graph& graph, WeightScheme scheme) {
     }
     entries.emplace_back(i, i, 1.0 - off_diagonal);
   }
-  return MixingMatrix::from_triplets(n, entries);
+  MixingMatrix w = MixingMatrix::from_triplets(n, entries);
+#ifndef NDEBUG
+  // O(n) promise check in debug builds: these schemes are symmetric and doubly stochastic.
+  if (scheme != WeightScheme::uniform && !(w.is_symmetric(1e-12) && w.is_doubly_stochastic(1e-9)))
+    throw std::logic_error(to_string(scheme) + " weights came out not doubly stochastic");
+#endif
+  return w;
 }
 
 }  // namespace decent

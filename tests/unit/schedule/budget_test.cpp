@@ -85,7 +85,9 @@ TEST_CASE("budget: each profile at chosen p against its formula", "[schedule][bu
   CHECK(r("dense-window", 0.39) == 1);
   CHECK(r("dense-window", 0.4) == 3);
   CHECK(r("dense-window", 0.59) == 3);
-  CHECK(r("dense-window", 0.6) == 1);  // the window is half-open
+  CHECK(r("dense-window", 0.61) == 1);  // the window [point, point + window) is half-open
+  // point + window is a double sum, as in the paper: 0.4 + 0.2 = 0.6000000000000001, so p = 0.6 is still inside.
+  CHECK(r("dense-window", 0.6) == 3);
   CHECK(r("dense-window", 1) == 1);
   // Values are clamped at 0 (slow-grow with r_start > 16 decreases towards 16 and stays positive).
   CHECK(make_budget_profile("slow-grow", 20, 0, 0, 1).r(1) == Approx(16));

@@ -20,7 +20,7 @@ struct LrScheduleOptions {
   /// f above, in [0, 1]: 0 starts the warm-up from 0 (as PyTorch's LinearLR with start_factor 0).
   float warmup_start_factor = 0;
   /// "step": absolute step indices (counting the warm-up), strictly increasing, each in [0, T).
-  std::vector<std::int64_t> milestones;
+  std::vector<std::int64_t> milestones{};
   /// "step": factor applied at each milestone, > 0.
   float gamma = 0.1f;
   /// "cosine": final learning rate, in [0, lr].
