@@ -82,3 +82,18 @@ TEST_CASE("a failing MPI call throws mpi_error with function, code and MPI's tex
     CHECK_THAT(e.what(), Catch::Contains("MPI_Isend failed on rank") && Catch::Contains("rank"));
   }
 }
+
+TEST_CASE("gatherv concatenates ranks' varying-length data in rank order on the root", "[mpi]") {
+  const Comm world = Comm::world();
+  const int p = world.size(), r = world.rank();
+  std::vector<double> mine(static_cast<std::size_t>(r + 1), r + 0.5);  // rank r sends r+1 values
+  const int root = p - 1;
+  const std::vector<double> all = world.gatherv(std::span<const double>(mine), root);
+  if (r == root) {
+    std::vector<double> expected;
+    for (int q = 0; q < p; ++q) expected.insert(expected.end(), static_cast<std::size_t>(q + 1), q + 0.5);
+    CHECK(all == expected);
+  } else {
+    CHECK(all.empty());
+  }
+}

@@ -75,6 +75,27 @@ public:
     return all;
   }
 
+  /// Concatenates every rank's `values` (sizes may differ) in rank order on `root`; other ranks get an
+  /// empty vector. Collective.
+  template <class T>
+  std::vector<T> gatherv(std::span<const T> values, int root) const {
+    const int mine = count(values.size());
+    std::vector<int> counts(rank_ == root ? static_cast<std::size_t>(size_) : 0), offsets(counts.size());
+    DECENT_MPI(MPI_Gather, &mine, 1, MPI_INT, counts.data(), 1, MPI_INT, root, comm_);
+    std::vector<T> all;
+    if (rank_ == root) {
+      long total = 0;
+      for (std::size_t r = 0; r < counts.size(); ++r) {
+        offsets[r] = static_cast<int>(total);
+        total += counts[r];
+      }
+      all.resize(static_cast<std::size_t>(total));
+    }
+    DECENT_MPI(MPI_Gatherv, values.data(), mine, mpi_datatype<T>(), all.data(), counts.data(), offsets.data(),
+               mpi_datatype<T>(), root, comm_);
+    return all;
+  }
+
   /// Starts sending `values` to `dest`; the buffer must stay alive and unchanged until completion.
   template <class T>
   [[nodiscard]] Request isend(std::span<const T> values, int dest, int tag) const {

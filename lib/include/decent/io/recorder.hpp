@@ -1,0 +1,66 @@
+#pragma once
+/// @file One HDF5 file per run (schema in docs/hdf5.md): per-step losses, evals, topology, schedule.
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "decent/mpi/comm.hpp"
+#include "decent/placement/placement.hpp"
+
+namespace decent {
+
+class Topology;
+
+/// What a run says about itself in the file's root attributes.
+struct RunInfo {
+  std::string config;        ///< the full configuration as INI text
+  std::string command_line;  ///< how the run was started
+  std::uint64_t seed = 0;
+};
+
+/// Measurements at one eval step. Spans hold this rank's nodes, in node order.
+struct EvalRecord {
+  std::int64_t step = 0;
+  double merged_loss = 0, merged_accuracy = 0;   ///< of x_bar, the mean of all nodes (not applied)
+  std::span<const double> local_loss, local_accuracy;
+  double consensus_distance = 0;                 ///< (1/n) sum_i ||x_i - x_bar||^2
+  std::span<const double> distance_to_mean;      ///< ||x_i - x_bar||^2
+};
+
+/// Records a run into one HDF5 file. Each rank hands in its own nodes' values; rank 0 gathers and writes
+/// (the serial HDF5 driver on one rank: see docs/hdf5.md for why this beats collective parallel I/O for
+/// these small per-step records). Training steps are buffered and written, with a flush, at every eval.
+/// The file says finished = 0 until finish() succeeds.
+class Recorder {
+public:
+  /// Creates `path` (replacing it) and writes the root attributes. Collective over `comm`; throws on
+  /// every rank if rank 0 cannot create the file.
+  Recorder(const Comm& comm, const Placement& placement, const std::string& path, const RunInfo& info);
+  ~Recorder();
+  Recorder(const Recorder&) = delete;
+  Recorder& operator=(const Recorder&) = delete;
+
+  /// /topology: round 0's W as edges and weights, with the spec, period and spectral gap. Collective.
+  void write_topology(const Topology& topology);
+  /// /schedule: steps after which gossip rounds run (and how many) and steps that end with a merge.
+  /// Collective; the arguments matter on rank 0.
+  void write_schedule(std::span<const std::int64_t> comm_steps, std::span<const std::int32_t> comm_rounds,
+                      std::span<const std::int64_t> merge_steps, const std::string& description);
+  /// Buffers training step `step`: learning rate, this rank's nodes' losses, bytes sent by all nodes in the
+  /// step and wall seconds since the start. Not collective.
+  void record_step(std::int64_t step, double lr, std::span<const float> local_loss, std::uint64_t bytes_sent,
+                   double wall_seconds);
+  /// Writes buffered steps and this eval, then flushes the file to disk. Collective.
+  void record_eval(const EvalRecord& eval);
+  /// Writes buffered steps, /final/merged_params and finished = 1, and closes the file. Collective.
+  void finish(std::span<const float> merged_params);
+  /// The file's path.
+  const std::string& path() const noexcept;
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace decent

@@ -1,0 +1,241 @@
+#include "decent/io/recorder.hpp"
+
+#include <chrono>
+#include <ctime>
+#include <stdexcept>
+#include <vector>
+
+#include "decent/core/version.hpp"
+#include "decent/topology/spectral.hpp"
+#include "decent/topology/topology.hpp"
+#include "io/hdf5.hpp"
+
+namespace decent {
+
+namespace h5 = detail::h5;
+
+namespace {
+
+std::string utc_now() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+/// Runs `write` on rank 0 and makes its failure every rank's failure, so no rank carries on alone.
+template <class Write>
+void on_root(const Comm& comm, Write&& write) {
+  std::string failure;
+  if (comm.rank() == 0) {
+    try {
+      write();
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+  }
+  int length = static_cast<int>(failure.size());
+  comm.broadcast(std::span<int>(&length, 1), 0);
+  if (length == 0) return;
+  failure.resize(static_cast<std::size_t>(length));
+  comm.broadcast(std::span<char>(failure.data(), failure.size()), 0);
+  throw std::runtime_error(failure);
+}
+
+}  // namespace
+
+struct Recorder::Impl {
+  const Comm& comm;
+  Placement placement;
+  std::string path;
+  h5::Id file;
+  h5::Id train_step, train_lr, train_loss, train_bytes, train_wall;
+  h5::Id eval_step, merged_loss, merged_accuracy, local_loss, local_accuracy, consensus_distance, distance_to_mean;
+  // Buffered steps since the last write; losses are this rank's nodes only.
+  std::vector<std::int64_t> steps;
+  std::vector<double> lrs, walls;
+  std::vector<std::uint64_t> bytes;
+  std::vector<float> losses;
+
+  Impl(const Comm& c, Placement p, std::string file_path) : comm(c), placement(p), path(std::move(file_path)) {}
+
+  int nodes() const { return placement.nodes(); }
+
+  /// Collective: the buffered per-node losses of every rank, on rank 0 (rank-major: rank r's block is
+  /// steps x count(r), step-major).
+  std::vector<float> gather_losses() const { return comm.gatherv(std::span<const float>(losses), 0); }
+
+  /// Rank 0: appends the buffered steps, with `gathered` from gather_losses() reordered into steps x n.
+  void append_steps(const std::vector<float>& gathered) {
+    const std::size_t rows = steps.size();
+    if (rows == 0) return;
+    const auto n = static_cast<std::size_t>(nodes());
+    std::vector<float> table(rows * n);
+    std::size_t offset = 0;
+    for (int r = 0; r < placement.ranks(); ++r)
+      for (std::size_t s = 0; s < rows; ++s)
+        for (int k = 0; k < placement.count(r); ++k)
+          table[s * n + static_cast<std::size_t>(placement.first(r) + k)] = gathered[offset++];
+    h5::append_rows<std::int64_t>(train_step.get(), steps, rows);
+    h5::append_rows<double>(train_lr.get(), lrs, rows);
+    h5::append_rows<float>(train_loss.get(), table, rows);
+    h5::append_rows<std::uint64_t>(train_bytes.get(), bytes, rows);
+    h5::append_rows<double>(train_wall.get(), walls, rows);
+  }
+
+  void clear_steps() {
+    steps.clear();
+    lrs.clear();
+    walls.clear();
+    bytes.clear();
+    losses.clear();
+  }
+};
+
+Recorder::Recorder(const Comm& comm, const Placement& placement, const std::string& path, const RunInfo& info)
+    : impl_(std::make_unique<Impl>(comm, placement, path)) {
+  if (placement.ranks() != comm.size())
+    throw std::invalid_argument("recorder: placement is for " + std::to_string(placement.ranks()) + " ranks, not " +
+                                std::to_string(comm.size()));
+  Impl& m = *impl_;
+  on_root(comm, [&] {
+    m.file = h5::create_file(path);
+    const hid_t root = m.file.get();
+    h5::write_attribute(root, "decent_version", version());
+    h5::write_attribute(root, "git_commit", git_commit());
+    h5::write_attribute(root, "config", info.config);
+    h5::write_attribute(root, "command_line", info.command_line);
+    h5::write_attribute(root, "n_nodes", static_cast<std::int64_t>(placement.nodes()));
+    h5::write_attribute(root, "n_ranks", static_cast<std::int64_t>(placement.ranks()));
+    h5::write_attribute(root, "seed", static_cast<std::int64_t>(info.seed));
+    h5::write_attribute(root, "started_utc", utc_now());
+    h5::write_attribute(root, "finished", std::int64_t{0});
+    const auto n = static_cast<hsize_t>(placement.nodes());
+    h5::Id train = h5::create_group(root, "train");
+    m.train_step = h5::create_extendible<std::int64_t>(train.get(), "step", {}, 1024);
+    m.train_lr = h5::create_extendible<double>(train.get(), "lr", {}, 1024);
+    m.train_loss = h5::create_extendible<float>(train.get(), "loss", {n}, std::max<hsize_t>(1, 4096 / n));
+    m.train_bytes = h5::create_extendible<std::uint64_t>(train.get(), "bytes_sent", {}, 1024);
+    m.train_wall = h5::create_extendible<double>(train.get(), "wall_s", {}, 1024);
+    h5::Id eval = h5::create_group(root, "eval");
+    m.eval_step = h5::create_extendible<std::int64_t>(eval.get(), "step", {}, 64);
+    m.merged_loss = h5::create_extendible<double>(eval.get(), "merged_loss", {}, 64);
+    m.merged_accuracy = h5::create_extendible<double>(eval.get(), "merged_acc", {}, 64);
+    m.local_loss = h5::create_extendible<double>(eval.get(), "local_loss", {n}, 64);
+    m.local_accuracy = h5::create_extendible<double>(eval.get(), "local_acc", {n}, 64);
+    m.consensus_distance = h5::create_extendible<double>(eval.get(), "consensus_distance", {}, 64);
+    m.distance_to_mean = h5::create_extendible<double>(eval.get(), "distance_to_mean", {n}, 64);
+    h5::flush(root);
+  });
+}
+
+Recorder::~Recorder() = default;
+
+const std::string& Recorder::path() const noexcept { return impl_->path; }
+
+void Recorder::write_topology(const Topology& topology) {
+  Impl& m = *impl_;
+  on_root(m.comm, [&] {
+    h5::Id group = h5::create_group(m.file.get(), "topology");
+    const MixingMatrix w = topology.mixing_matrix(0);
+    std::vector<std::int64_t> edges;
+    std::vector<double> weights;
+    for (int i = 0; i < w.sparse().outerSize(); ++i)
+      for (MixingMatrix::Sparse::InnerIterator it(w.sparse(), i); it; ++it) {
+        edges.push_back(i);
+        edges.push_back(it.col());
+        weights.push_back(it.value());
+      }
+    const auto m_entries = static_cast<hsize_t>(weights.size());
+    h5::write_dataset<std::int64_t>(group.get(), "edges", {m_entries, 2}, edges);
+    h5::write_dataset<double>(group.get(), "weights", {m_entries}, weights);
+    h5::write_attribute(group.get(), "spec", topology.name());
+    h5::write_attribute(group.get(), "weight_scheme", topology.weights());
+    h5::write_attribute(group.get(), "period", static_cast<std::int64_t>(topology.period()));
+    const double gap = topology.period() >= 1 ? spectral_gap(topology.period_product()) : spectral_gap(w);
+    h5::write_attribute(group.get(), "spectral_gap", gap);
+    h5::write_attribute(group.get(), "consensus_rate", consensus_rate(topology));
+  });
+}
+
+void Recorder::write_schedule(std::span<const std::int64_t> comm_steps, std::span<const std::int32_t> comm_rounds,
+                              std::span<const std::int64_t> merge_steps, const std::string& description) {
+  Impl& m = *impl_;
+  on_root(m.comm, [&] {
+    if (comm_steps.size() != comm_rounds.size())
+      throw std::invalid_argument("recorder: comm_steps and comm_rounds differ in length");
+    h5::Id group = h5::create_group(m.file.get(), "schedule");
+    h5::write_dataset<std::int64_t>(group.get(), "comm_step", {comm_steps.size()}, comm_steps);
+    h5::write_dataset<std::int32_t>(group.get(), "comm_rounds", {comm_rounds.size()}, comm_rounds);
+    h5::write_dataset<std::int64_t>(group.get(), "merge_step", {merge_steps.size()}, merge_steps);
+    h5::write_attribute(group.get(), "description", description);
+  });
+}
+
+void Recorder::record_step(std::int64_t step, double lr, std::span<const float> local_loss, std::uint64_t bytes_sent,
+                           double wall_seconds) {
+  Impl& m = *impl_;
+  if (static_cast<int>(local_loss.size()) != m.placement.count(m.comm.rank()))
+    throw std::invalid_argument("recorder: " + std::to_string(local_loss.size()) + " losses for " +
+                                std::to_string(m.placement.count(m.comm.rank())) + " local nodes");
+  m.steps.push_back(step);
+  m.lrs.push_back(lr);
+  m.bytes.push_back(bytes_sent);
+  m.walls.push_back(wall_seconds);
+  m.losses.insert(m.losses.end(), local_loss.begin(), local_loss.end());
+}
+
+void Recorder::record_eval(const EvalRecord& eval) {
+  Impl& m = *impl_;
+  const auto local = static_cast<std::size_t>(m.placement.count(m.comm.rank()));
+  if (eval.local_loss.size() != local || eval.local_accuracy.size() != local || eval.distance_to_mean.size() != local)
+    throw std::invalid_argument("recorder: eval spans must hold this rank's " + std::to_string(local) + " nodes");
+  // Gathers are collective, so every rank takes part before rank 0 writes.
+  const auto loss = m.comm.gatherv(eval.local_loss, 0);
+  const auto accuracy = m.comm.gatherv(eval.local_accuracy, 0);
+  const auto distance = m.comm.gatherv(eval.distance_to_mean, 0);
+  const std::vector<float> step_losses = m.gather_losses();
+  on_root(m.comm, [&] {
+    m.append_steps(step_losses);
+    h5::append_rows<std::int64_t>(m.eval_step.get(), std::span<const std::int64_t>(&eval.step, 1), 1);
+    h5::append_rows<double>(m.merged_loss.get(), std::span<const double>(&eval.merged_loss, 1), 1);
+    h5::append_rows<double>(m.merged_accuracy.get(), std::span<const double>(&eval.merged_accuracy, 1), 1);
+    h5::append_rows<double>(m.local_loss.get(), loss, 1);
+    h5::append_rows<double>(m.local_accuracy.get(), accuracy, 1);
+    h5::append_rows<double>(m.consensus_distance.get(), std::span<const double>(&eval.consensus_distance, 1), 1);
+    h5::append_rows<double>(m.distance_to_mean.get(), distance, 1);
+    h5::flush(m.file.get());
+  });
+  m.clear_steps();
+}
+
+void Recorder::finish(std::span<const float> merged_params) {
+  Impl& m = *impl_;
+  const std::vector<float> step_losses = m.gather_losses();
+  on_root(m.comm, [&] {
+    m.append_steps(step_losses);
+    h5::Id group = h5::create_group(m.file.get(), "final");
+    h5::write_dataset<float>(group.get(), "merged_params", {merged_params.size()}, merged_params);
+    h5::write_attribute(m.file.get(), "finished_utc", utc_now());
+    h5::write_attribute(m.file.get(), "finished", std::int64_t{1});
+    h5::flush(m.file.get());
+    m.train_step.close();
+    m.train_lr.close();
+    m.train_loss.close();
+    m.train_bytes.close();
+    m.train_wall.close();
+    m.eval_step.close();
+    m.merged_loss.close();
+    m.merged_accuracy.close();
+    m.local_loss.close();
+    m.local_accuracy.close();
+    m.consensus_distance.close();
+    m.distance_to_mean.close();
+    m.file.close();
+  });
+  m.clear_steps();
+}
+
+}  // namespace decent
