@@ -1,6 +1,7 @@
 #include "decent/optim/sgd.hpp"
 
 #include <cmath>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -10,16 +11,18 @@ namespace {
 
 // `!(v >= lo)` rather than `v < lo` so that NaN is rejected too.
 void require(bool ok, const char* option, float value, const char* allowed) {
-  if (!ok)
-    throw std::invalid_argument(std::string("sgd option ") + option + " = " + std::to_string(value) +
-                                " is out of range: allowed " + allowed);
+  if (ok) return;
+  std::ostringstream message;
+  message << "sgd option " << option << " = " << value << " is out of range: allowed " << allowed;
+  throw std::invalid_argument(message.str());
 }
 
 }  // namespace
 
 Sgd::Sgd(SgdOptions options) : options_(options) {
   require(options_.momentum >= 0 && options_.momentum < 1, "momentum", options_.momentum, "[0, 1)");
-  require(!options_.nesterov || options_.momentum > 0, "nesterov", 1.0f, "only with momentum > 0");
+  if (options_.nesterov && !(options_.momentum > 0))
+    throw std::invalid_argument("sgd option nesterov = true needs momentum > 0");
   require(options_.weight_decay >= 0 && std::isfinite(options_.weight_decay), "weight_decay",
           options_.weight_decay, ">= 0 and finite");
   require(options_.clip_value >= 0 && std::isfinite(options_.clip_value), "clip_value", options_.clip_value,

@@ -37,10 +37,10 @@ Schedule::Schedule(ScheduleOptions options) : options_(std::move(options)) {
   if (o.gossip_every < 1) bad("gossip-every", "= " + std::to_string(o.gossip_every) + " must be >= 1");
   if (o.rounds < 0) bad("rounds", "= " + std::to_string(o.rounds) + " must be >= 0");
   // Checks r, r-end, budget-point, budget-window and the profile name, with or without a profile.
+  const bool no_profile = o.profile.empty() || o.profile == "none";
   const auto profile =
-      make_budget_profile(o.profile.empty() ? "fixed" : o.profile, o.r_start, o.r_end, o.point, o.window,
-                          o.paper_last_round);
-  if (!o.profile.empty()) profile_ = profile;
+      make_budget_profile(no_profile ? "fixed" : o.profile, o.r_start, o.r_end, o.point, o.window, o.paper_last_round);
+  if (!no_profile) profile_ = profile;
   if (o.profile_target == "rounds") {
     if (!profile_) bad("budget-target", "= rounds needs a budget-profile: the profile's r(p) gives the rounds");
     target_rounds_ = true;
@@ -140,7 +140,7 @@ std::string Schedule::describe() const {
   if (!profile_)
     out += std::to_string(o.rounds) + (o.rounds == 1 ? " gossip round" : " gossip rounds") + " (r " + str(o.r_start) + ")";
   else if (target_rounds_)
-    out += "gossip rounds = " + profile_->describe();
+    out += "gossip rounds = lround(" + profile_->describe() + ")";
   else
     out += std::to_string(o.rounds) + (o.rounds == 1 ? " gossip round" : " gossip rounds") + ", budget " +
            profile_->describe();

@@ -108,6 +108,17 @@ TEST_CASE("schedule: a profile can drive the number of rounds", "[schedule]") {
   CHECK(Schedule(o).plan().communication_steps == 0);
 }
 
+TEST_CASE("schedule: budget-profile none is no profile", "[schedule]") {
+  auto o = options(10, 2);
+  o.profile = "none";
+  o.r_start = 0.3;
+  const Schedule s(o);
+  CHECK_FALSE(s.profile().has_value());
+  CHECK(s.at(1) == Action{ActionKind::gossip, 1, 0.3});
+  o.profile = "cosine";
+  CHECK(Schedule(o).profile()->name() == "cosine");
+}
+
 TEST_CASE("schedule: rounds = 0 never gossips", "[schedule]") {
   auto o = options(20, 2);
   o.rounds = 0;

@@ -36,7 +36,7 @@ struct ScheduleOptions {
   std::int64_t gossip_every = 1;
   /// `rounds`: gossip rounds per communication step when no profile drives them; >= 0 (0 = never gossip).
   int rounds = 1;
-  /// `budget-profile`: "" (none) or one of budget_profile_names.
+  /// `budget-profile`: "" or "none" (no profile), or one of budget_profile_names.
   std::string profile = "";
   /// `budget-target`: "budget" (the profile gives r for a random topology, `rounds` rounds each time) or
   /// "rounds" (rounds = max(0, lround(r(p))), half away from zero; r stays `r`). "rounds" needs a profile.
