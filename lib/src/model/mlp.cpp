@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 #include <stdexcept>
 
 namespace decent {
@@ -57,7 +58,11 @@ std::string Mlp::describe_impl() const {
     text += l == 0 ? ' ' : '-';
     text += std::to_string(widths_[l]);
   }
-  if (label_smoothing_ > 0) text += " label_smoothing=" + std::to_string(label_smoothing_);
+  if (label_smoothing_ > 0) {
+    std::ostringstream eps;
+    eps << label_smoothing_;
+    text += " label_smoothing=" + eps.str();
+  }
   return text;
 }
 

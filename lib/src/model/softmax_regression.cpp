@@ -1,6 +1,6 @@
 #include "decent/model/softmax_regression.hpp"
 
-#include <stdexcept>
+#include <sstream>
 #include <string>
 
 namespace decent {
@@ -10,7 +10,11 @@ SoftmaxRegression::SoftmaxRegression(Eigen::Index input_dim, int classes, float 
 
 std::string SoftmaxRegression::describe_impl() const {
   std::string text = "softmax " + std::to_string(input_dim()) + "-" + std::to_string(outputs());
-  if (label_smoothing() > 0) text += " label_smoothing=" + std::to_string(label_smoothing());
+  if (label_smoothing() > 0) {
+    std::ostringstream eps;
+    eps << label_smoothing();
+    text += " label_smoothing=" + eps.str();
+  }
   return text;
 }
 

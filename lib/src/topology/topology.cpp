@@ -51,6 +51,11 @@ RandomTopology::RandomTopology(std::string name, int n, double r, std::uint64_t 
 
 MixingMatrix RandomTopology::mixing_matrix_impl(std::int64_t round) const { return random_round(nodes(), r_, seed_, round); }
 
+MixingMatrix RandomTopology::with_budget(std::int64_t round, double r) const {
+  if (round < 0) throw std::invalid_argument("topology " + name() + ": round must be >= 0");
+  return random_round(nodes(), r, seed_, round);
+}
+
 // ---- factory ---------------------------------------------------------------------------------
 
 namespace {

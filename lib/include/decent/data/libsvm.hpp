@@ -9,7 +9,10 @@
 namespace decent {
 
 /// Whether a LIBSVM file's first column is a class label or a regression target.
-enum class LibsvmTask { classification, regression };
+enum class LibsvmTask {
+  classification,  ///< labels: distinct values, sorted, become classes 0..C-1
+  regression,      ///< targets: the values as they are
+};
 
 /// How to read a LIBSVM file.
 struct LibsvmOptions {

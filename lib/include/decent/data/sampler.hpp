@@ -58,8 +58,11 @@ public:
   /// Samples drawn so far (batches * batch).
   std::uint64_t position() const noexcept { return batches_ * static_cast<std::uint64_t>(batch_); }
 
+  /// Samples per batch.
   Eigen::Index batch() const noexcept { return batch_; }
+  /// How the indices are walked.
   SamplingMode mode() const noexcept { return mode_; }
+  /// The seed given to the constructor (for example derive_seed(run_seed, {node_id})).
   std::uint64_t seed() const noexcept { return seed_; }
   /// The node's indices, in the order given to the constructor.
   std::span<const Eigen::Index> indices() const noexcept { return indices_; }

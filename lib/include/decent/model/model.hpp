@@ -42,7 +42,8 @@ public:
   /// Writes the initial parameters (He for ReLU layers, Xavier/Glorot otherwise, zero biases) drawn from rng.
   void initialize(Eigen::Ref<Eigen::VectorXf> params, Rng& rng) const;
 
-  /// Mean loss over the batch; writes the gradient of that mean loss into grad (same size as params).
+  /// Mean loss over the batch; writes the gradient of that mean loss into grad (same size as params, not
+  /// overlapping it).
   float loss_and_gradient(const Eigen::Ref<const Eigen::VectorXf>& params, const Batch& batch,
                           Eigen::Ref<Eigen::VectorXf> grad) const;
   /// The same on samples given as columns of x with their labels (classification) or targets (regression).

@@ -76,6 +76,9 @@ class RandomTopology final : public Topology {
 public:
   RandomTopology(std::string name, int n, double r, std::uint64_t seed);
   double budget() const noexcept { return r_; }
+  /// Round `round` drawn with budget `r` instead of the topology's own (for budget profiles);
+  /// the same (seed, round) stream, so r = budget() gives mixing_matrix(round).
+  MixingMatrix with_budget(std::int64_t round, double r) const;
 
 protected:
   MixingMatrix mixing_matrix_impl(std::int64_t round) const override;

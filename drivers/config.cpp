@@ -1,0 +1,220 @@
+#include "config.hpp"
+
+#include <boost/program_options.hpp>
+#include <fstream>
+#include <sstream>
+
+namespace po = boost::program_options;
+
+namespace decent::driver {
+namespace {
+
+template <class T>
+std::vector<T> parse_list(const std::string& key, const std::string& text) {
+  std::vector<T> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    std::stringstream parse(item);
+    T value{};
+    if (!(parse >> value) || !(parse >> std::ws).eof())
+      throw config_error(key + ": '" + item + "' in '" + text + "' is not a number (expected a comma list like 256,128)");
+    out.push_back(value);
+  }
+  return out;
+}
+
+void one_of(const std::string& key, const std::string& value, std::initializer_list<const char*> allowed) {
+  std::string list;
+  for (const char* a : allowed) {
+    if (value == a) return;
+    list += (list.empty() ? "" : ", ") + std::string(a);
+  }
+  throw config_error(key + ": '" + value + "' is not allowed (allowed: " + list + ")");
+}
+
+template <class T>
+void at_least(const std::string& key, T value, T minimum) {
+  if (value < minimum) {
+    std::ostringstream msg;
+    msg << key << ": " << value << " is below the minimum " << minimum;
+    throw config_error(msg.str());
+  }
+}
+
+void in_range(const std::string& key, double value, double low, double high, const char* description) {
+  if (!(value >= low && value <= high)) {
+    std::ostringstream msg;
+    msg << key << ": " << value << " is outside " << description;
+    throw config_error(msg.str());
+  }
+}
+
+void validate(const TrainConfig& c) {
+  at_least("nodes", c.nodes, 1);
+  at_least("steps", c.steps, std::int64_t{1});
+  at_least("eval-every", c.eval_every, 1);
+  at_least("eval-samples", c.eval_samples, 1);
+  one_of("progress", c.progress, {"auto", "bar", "log", "off"});
+  one_of("dataset", c.dataset, {"auto", "fashion-mnist", "libsvm", "synthetic"});
+  if (c.dataset == "libsvm" && c.train_file.empty()) throw config_error("train-file: required with dataset = libsvm");
+  one_of("partition", c.partition, {"iid", "dirichlet", "shards"});
+  if (!(c.alpha > 0)) throw config_error("alpha: must be > 0, got " + std::to_string(c.alpha));
+  at_least("per-node", c.per_node, std::int64_t{0});
+  at_least("shards-per-node", c.shards_per_node, 1);
+  one_of("sampling", c.sampling, {"shuffled", "with-replacement"});
+  at_least("synthetic-classes", c.synthetic_classes, 2);
+  at_least("synthetic-dim", c.synthetic_dim, 1);
+  at_least("synthetic-samples", c.synthetic_samples, std::int64_t{2});
+  one_of("model", c.model, {"softmax", "linear", "mlp"});
+  for (int h : c.hidden)
+    if (h < 1) throw config_error("hidden: layer widths must be >= 1, got " + std::to_string(h));
+  in_range("label-smoothing", c.label_smoothing, 0, 0.999, "[0, 1)");
+  one_of("algorithm", c.algorithm, {"dsgd", "dpsgd", "server", "local-sgd"});
+  at_least("gossip-every", c.gossip_every, std::int64_t{1});
+  at_least("rounds", c.rounds, 0);
+  if (c.r < 0) throw config_error("r: must be >= 0, got " + std::to_string(c.r));
+  if (!c.budget_profile.empty())
+    one_of("budget-profile", c.budget_profile,
+           {"fixed", "linear", "cosine", "slow-decrease", "slow-grow", "late-switch", "dense-window"});
+  one_of("budget-target", c.budget_target, {"budget", "rounds"});
+  in_range("budget-point", c.budget_point, 0, 1, "[0, 1]");
+  in_range("budget-window", c.budget_window, 1e-12, 1, "(0, 1]");
+  at_least("merge-every", c.merge_every, std::int64_t{0});
+  at_least("post-merge-rounds", c.post_merge_rounds, 0);
+  if (!(c.lr > 0)) throw config_error("lr: must be > 0, got " + std::to_string(c.lr));
+  one_of("lr-schedule", c.lr_schedule, {"constant", "step", "cosine", "constant-then-zero"});
+  at_least("lr-warmup-steps", c.warmup_steps, std::int64_t{0});
+  in_range("lr-warmup-start-factor", c.warmup_start_factor, 0, 1, "[0, 1]");
+  in_range("momentum", c.momentum, 0, 0.999999, "[0, 1)");
+  if (c.nesterov && c.momentum == 0) throw config_error("nesterov: needs momentum > 0");
+  at_least("weight-decay", c.weight_decay, 0.0);
+  at_least("clip-value", c.clip_value, 0.0);
+  at_least("clip-norm", c.clip_norm, 0.0);
+  at_least("batch", c.batch, 1);
+  if (c.out.empty()) throw config_error("out: must name the HDF5 file to write");
+}
+
+}  // namespace
+
+std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv, std::string* help_out) {
+  TrainConfig c;
+  std::string hidden = "128", milestones, r_end;
+  po::options_description options(
+      "decent-train: decentralized training on MPI ranks, recorded to HDF5\n\n"
+      "Usage: mpiexec -n P decent-train [--config FILE] [--KEY VALUE ...]\n"
+      "Every key can also be given in the INI file as KEY = VALUE; the command line wins.\n"
+      "Reference: docs/config.md\n\nOptions");
+  options.add_options()
+    ("help,h", "print this help and exit")
+    ("config", po::value(&c.config_file), "INI file with the same keys")
+    ("nodes", po::value(&c.nodes)->default_value(c.nodes), "number of nodes (>= MPI ranks)")
+    ("steps", po::value(&c.steps)->default_value(c.steps), "local steps per node")
+    ("seed", po::value(&c.seed)->default_value(c.seed), "seed of everything random")
+    ("out", po::value(&c.out)->default_value(c.out), "HDF5 file to write")
+    ("eval-every", po::value(&c.eval_every)->default_value(c.eval_every), "evaluate every K steps (and at the end)")
+    ("eval-samples", po::value(&c.eval_samples)->default_value(c.eval_samples), "size of the fixed, seeded test subset")
+    ("progress", po::value(&c.progress)->default_value(c.progress), "auto | bar | log | off")
+    ("dataset", po::value(&c.dataset)->default_value(c.dataset),
+     "auto (fashion-mnist if installed, else synthetic) | fashion-mnist | libsvm | synthetic")
+    ("data-dir", po::value(&c.data_dir)->default_value(c.data_dir), "Fashion-MNIST directory")
+    ("train-file", po::value(&c.train_file), "LIBSVM training file")
+    ("test-file", po::value(&c.test_file), "LIBSVM test file (default: a held-out 20% of train-file)")
+    ("partition", po::value(&c.partition)->default_value(c.partition), "iid | dirichlet | shards")
+    ("alpha", po::value(&c.alpha)->default_value(c.alpha), "Dirichlet concentration (small = more skew)")
+    ("per-node", po::value(&c.per_node)->default_value(c.per_node), "dirichlet: samples per node (0 = train size / nodes)")
+    ("shards-per-node", po::value(&c.shards_per_node)->default_value(c.shards_per_node), "shards: label-sorted shards per node")
+    ("sampling", po::value(&c.sampling)->default_value(c.sampling), "shuffled | with-replacement")
+    ("synthetic-classes", po::value(&c.synthetic_classes)->default_value(c.synthetic_classes), "synthetic: classes")
+    ("synthetic-dim", po::value(&c.synthetic_dim)->default_value(c.synthetic_dim), "synthetic: features")
+    ("synthetic-samples", po::value(&c.synthetic_samples)->default_value(c.synthetic_samples), "synthetic: training samples")
+    ("synthetic-separation", po::value(&c.synthetic_separation)->default_value(c.synthetic_separation), "synthetic: class separation")
+    ("model", po::value(&c.model)->default_value(c.model), "softmax | linear | mlp")
+    ("hidden", po::value(&hidden)->default_value(hidden), "mlp hidden widths, comma list")
+    ("label-smoothing", po::value(&c.label_smoothing)->default_value(c.label_smoothing), "cross-entropy label smoothing")
+    ("algorithm", po::value(&c.algorithm)->default_value(c.algorithm), "dsgd | dpsgd | server | local-sgd")
+    ("topology", po::value(&c.topology)->default_value(c.topology), "topology spec (docs/topologies.md)")
+    ("weights", po::value(&c.weights), "metropolis | uniform | max-degree (static graphs)")
+    ("gossip-every", po::value(&c.gossip_every)->default_value(c.gossip_every), "communicate after every H local steps")
+    ("rounds", po::value(&c.rounds)->default_value(c.rounds), "gossip rounds per communication step")
+    ("r", po::value(&c.r)->default_value(c.r), "random topology budget (peers per round), or the profile's start value")
+    ("r-end", po::value(&r_end), "profile end value (default: r)")
+    ("budget-profile", po::value(&c.budget_profile),
+     "fixed | linear | cosine | slow-decrease | slow-grow | late-switch | dense-window")
+    ("budget-target", po::value(&c.budget_target)->default_value(c.budget_target),
+     "budget (the profile sets r of a random topology) | rounds (it sets rounds per communication step)")
+    ("budget-point", po::value(&c.budget_point)->default_value(c.budget_point), "late-switch / dense-window start, as progress in [0, 1]")
+    ("budget-window", po::value(&c.budget_window)->default_value(c.budget_window), "dense-window length, as progress")
+    ("budget-paper-last-round", po::value(&c.budget_paper_last_round)->default_value(c.budget_paper_last_round),
+     "as the paper's code: every non-fixed profile returns r-end once progress reaches 1 (true/false)")
+    ("final-merge", po::value(&c.final_merge)->default_value(c.final_merge), "exact global average after the last step (true/false)")
+    ("merge-every", po::value(&c.merge_every)->default_value(c.merge_every), "global average every M steps (0 = never)")
+    ("post-merge-rounds", po::value(&c.post_merge_rounds)->default_value(c.post_merge_rounds), "gossip rounds after the final merge")
+    ("lr", po::value(&c.lr)->default_value(c.lr), "learning rate")
+    ("lr-schedule", po::value(&c.lr_schedule)->default_value(c.lr_schedule), "constant | step | cosine | constant-then-zero")
+    ("lr-warmup-steps", po::value(&c.warmup_steps)->default_value(c.warmup_steps), "linear warm-up steps")
+    ("lr-warmup-start-factor", po::value(&c.warmup_start_factor)->default_value(c.warmup_start_factor),
+     "warm-up starts at lr times this")
+    ("lr-milestones", po::value(&milestones), "step: comma list of steps where lr is multiplied by lr-gamma")
+    ("lr-gamma", po::value(&c.lr_gamma)->default_value(c.lr_gamma), "step: factor at each milestone")
+    ("lr-min", po::value(&c.lr_min)->default_value(c.lr_min), "cosine: final lr")
+    ("momentum", po::value(&c.momentum)->default_value(c.momentum), "heavy-ball momentum")
+    ("nesterov", po::value(&c.nesterov)->default_value(c.nesterov), "Nesterov momentum (true/false)")
+    ("weight-decay", po::value(&c.weight_decay)->default_value(c.weight_decay), "L2 weight decay")
+    ("clip-value", po::value(&c.clip_value)->default_value(c.clip_value), "clamp gradient entries to [-c, c] (0 = off)")
+    ("clip-norm", po::value(&c.clip_norm)->default_value(c.clip_norm), "rescale gradients above this norm (0 = off)")
+    ("batch", po::value(&c.batch)->default_value(c.batch), "mini-batch size per node");
+
+  po::variables_map vm;
+  try {
+    const int style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
+    po::store(po::command_line_parser(argc, argv).options(options).style(style).run(), vm);
+    if (vm.count("help")) {
+      if (help_out) {
+        std::ostringstream text;
+        text << options;
+        *help_out = text.str();
+      }
+      return std::nullopt;
+    }
+    if (vm.count("config")) {
+      const std::string path = vm["config"].as<std::string>();
+      std::ifstream file(path);
+      if (!file) throw config_error("config: cannot read '" + path + "'");
+      // Stored after the command line, so command-line values win.
+      po::store(po::parse_config_file(file, options), vm);
+    }
+    po::notify(vm);
+  } catch (const config_error&) {
+    throw;
+  } catch (const po::error& e) {
+    throw config_error(std::string(e.what()) + " (see decent-train --help)");
+  }
+  c.hidden = hidden.empty() ? std::vector<int>{} : parse_list<int>("hidden", hidden);
+  c.hidden_given = !vm["hidden"].defaulted();
+  if (c.hidden_given && c.model != "mlp")
+    throw config_error("hidden: applies to model = mlp only, but model = " + c.model);
+  if (!milestones.empty()) c.lr_milestones = parse_list<std::int64_t>("lr-milestones", milestones);
+  c.r_end = r_end.empty() ? c.r : parse_list<double>("r-end", r_end).at(0);
+  validate(c);
+
+  // Every key's final value, for the record; help and config themselves are not settings.
+  std::ostringstream ini;
+  for (const auto& option : options.options()) {
+    const std::string& key = option->long_name();
+    if (key == "help" || key == "config" || !vm.count(key)) continue;
+    const auto& value = vm[key].value();
+    ini << key << " = ";
+    if (const auto* s = boost::any_cast<std::string>(&value)) ini << *s;
+    else if (const auto* i = boost::any_cast<int>(&value)) ini << *i;
+    else if (const auto* l = boost::any_cast<std::int64_t>(&value)) ini << *l;
+    else if (const auto* u = boost::any_cast<std::uint64_t>(&value)) ini << *u;
+    else if (const auto* d = boost::any_cast<double>(&value)) ini << *d;
+    else if (const auto* b = boost::any_cast<bool>(&value)) ini << (*b ? "true" : "false");
+    ini << "\n";
+  }
+  c.ini = ini.str();
+  return c;
+}
+
+}  // namespace decent::driver

@@ -1,0 +1,79 @@
+#pragma once
+// decent-train's configuration: one typed struct, read from the command line and an INI file with the
+// same key names (the command line wins), validated once with messages that name the key.
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace decent::driver {
+
+/// A bad configuration: what() names the key and what is allowed. Drivers exit with code 2.
+class config_error : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+struct TrainConfig {
+  // run
+  int nodes = 16;
+  std::int64_t steps = 600;
+  std::uint64_t seed = 1;
+  std::string out = "decent-run.h5";
+  int eval_every = 100;
+  int eval_samples = 2000;
+  std::string progress = "auto";  // auto | bar | log | off
+  // data
+  std::string dataset = "auto";   // auto | fashion-mnist | libsvm | synthetic
+  std::string data_dir = "/usr/share/datasets/fashion-mnist";
+  std::string train_file, test_file;
+  std::string partition = "dirichlet";  // iid | dirichlet | shards
+  double alpha = 0.1;
+  std::int64_t per_node = 0;      // dirichlet: samples per node (0 = train size / nodes)
+  int shards_per_node = 2;
+  std::string sampling = "shuffled";  // shuffled | with-replacement
+  int synthetic_classes = 10, synthetic_dim = 32;
+  std::int64_t synthetic_samples = 20000;
+  double synthetic_separation = 3.0;
+  // model
+  std::string model = "mlp";      // softmax | linear | mlp
+  std::vector<int> hidden{128};
+  bool hidden_given = false;  // hidden was set explicitly (it applies to mlp only)
+  double label_smoothing = 0;
+  // algorithm and communication
+  std::string algorithm = "dsgd";  // dsgd | dpsgd | server | local-sgd
+  std::string topology = "ring";
+  std::string weights;             // empty = the topology's default
+  std::int64_t gossip_every = 1;
+  int rounds = 1;
+  double r = 1.0, r_end = -1;      // r_end < 0: same as r
+  std::string budget_profile;      // empty | fixed | linear | cosine | slow-decrease | slow-grow | late-switch | dense-window
+  std::string budget_target = "budget";  // budget | rounds
+  double budget_point = 0.5, budget_window = 0.05;
+  bool budget_paper_last_round = false;
+  bool final_merge = true;
+  std::int64_t merge_every = 0;
+  int post_merge_rounds = 0;
+  // optimizer
+  double lr = 0.05;
+  std::string lr_schedule = "constant";  // constant | step | cosine | constant-then-zero
+  std::int64_t warmup_steps = 0;
+  double warmup_start_factor = 0;
+  std::vector<std::int64_t> lr_milestones;
+  double lr_gamma = 0.1, lr_min = 0;
+  double momentum = 0.9;
+  bool nesterov = false;
+  double weight_decay = 0;
+  double clip_value = 0, clip_norm = 0;
+  int batch = 32;
+
+  std::string config_file;  // where values came from, if a file was used
+  std::string ini;          // every key = value, as an INI text (recorded in the HDF5 file)
+};
+
+/// Parses argv (and --config FILE). Returns nothing when --help was printed (to `help_out` if non-null).
+/// Throws config_error for unknown keys, malformed values and values outside their allowed range.
+std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv, std::string* help_out);
+
+}  // namespace decent::driver

@@ -1,0 +1,310 @@
+// decent-train: decentralized training of n nodes on the MPI ranks, recorded to one HDF5 file.
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+
+#include "config.hpp"
+#include "decent/algo/train.hpp"
+#include "decent/core/version.hpp"
+#include "decent/data/idx.hpp"
+#include "decent/data/libsvm.hpp"
+#include "decent/data/partition.hpp"
+#include "decent/data/synthetic.hpp"
+#include "decent/io/recorder.hpp"
+#include "decent/model/factory.hpp"
+#include "decent/mpi/environment.hpp"
+#include "decent/topology/file.hpp"
+#include "decent/topology/spectral.hpp"
+
+using namespace decent;
+using driver::TrainConfig;
+
+namespace {
+
+constexpr int exit_usage = 2;      // bad configuration or input
+constexpr int exit_diverged = 3;   // the run diverged (NaN/inf loss); the file says finished = 0
+
+constexpr std::uint64_t split_stream = 0x53504C54;   // "SPLT"
+constexpr std::uint64_t subset_stream = 0x45564C53;  // "EVLS"
+constexpr std::uint64_t part_stream = 0x50415254;    // "PART"
+
+/// A seeded random permutation of 0..n-1 (Fisher-Yates with decent's own stream).
+std::vector<Eigen::Index> permutation(Eigen::Index n, std::uint64_t seed) {
+  std::vector<Eigen::Index> p(static_cast<std::size_t>(n));
+  for (Eigen::Index i = 0; i < n; ++i) p[static_cast<std::size_t>(i)] = i;
+  Rng rng(seed);
+  for (Eigen::Index i = n - 1; i > 0; --i)
+    std::swap(p[static_cast<std::size_t>(i)], p[static_cast<std::size_t>(rng.below(static_cast<std::uint64_t>(i) + 1))]);
+  return p;
+}
+
+struct Data {
+  Dataset train, test;
+  std::string source;  // said in the header
+};
+
+/// Splits `all` into train and test (the first `test_fraction` of a seeded permutation is the test set).
+void split(const Dataset& all, double test_fraction, std::uint64_t seed, Data& data) {
+  const auto order = permutation(all.size(), derive_seed(seed, {split_stream}));
+  const auto n_test = static_cast<std::size_t>(std::llround(test_fraction * static_cast<double>(all.size())));
+  data.test = subset(all, std::span<const Eigen::Index>(order).first(n_test), all.name + " (test split)");
+  data.train = subset(all, std::span<const Eigen::Index>(order).subspan(n_test), all.name + " (train split)");
+}
+
+Data load_data(const TrainConfig& c) {
+  Data data;
+  std::string kind = c.dataset;
+  const auto fmnist = std::filesystem::path(c.data_dir) / "train-images-idx3-ubyte.gz";
+  if (kind == "auto") kind = std::filesystem::exists(fmnist) ? "fashion-mnist" : "synthetic";
+  if (kind == "fashion-mnist") {
+    data.train = load_fashion_mnist(c.data_dir, true);
+    data.test = load_fashion_mnist(c.data_dir, false);
+    data.source = "Fashion-MNIST from " + c.data_dir;
+  } else if (kind == "libsvm") {
+    LibsvmOptions options;
+    options.task = c.model == "linear" ? LibsvmTask::regression : LibsvmTask::classification;
+    Dataset all = read_libsvm(c.train_file, c.train_file, options);
+    if (c.test_file.empty()) {
+      split(all, 0.2, c.seed, data);
+      data.source = "LIBSVM " + c.train_file + " (20% held out for testing)";
+    } else {
+      data.train = std::move(all);
+      options.dim = data.train.dim();
+      data.test = read_libsvm(c.test_file, c.test_file, options);
+      data.source = "LIBSVM " + c.train_file + ", test " + c.test_file;
+    }
+  } else {
+    const Eigen::Index total = c.synthetic_samples + c.synthetic_samples / 4;
+    if (c.model == "linear") {
+      split(teacher_student(c.synthetic_dim, total, 0.1, c.seed), 0.2, c.seed, data);
+      data.source = "synthetic teacher-student regression";
+    } else {
+      split(gaussian_mixture(c.synthetic_classes, c.synthetic_dim, total, c.synthetic_separation, c.seed), 0.2, c.seed,
+            data);
+      data.source = "synthetic Gaussian mixture (" + std::to_string(c.synthetic_classes) + " classes)";
+    }
+    if (c.dataset == "auto") data.source += " (Fashion-MNIST not found at " + c.data_dir + ")";
+  }
+  // The eval set: a fixed, seeded subset of the test set.
+  if (data.test.size() > c.eval_samples) {
+    auto order = permutation(data.test.size(), derive_seed(c.seed, {subset_stream}));
+    order.resize(static_cast<std::size_t>(c.eval_samples));
+    std::sort(order.begin(), order.end());
+    data.test = subset(data.test, order, data.test.name + " (eval subset)");
+  }
+  return data;
+}
+
+std::vector<std::vector<Eigen::Index>> make_partition(const TrainConfig& c, const Dataset& train) {
+  const std::uint64_t seed = derive_seed(c.seed, {part_stream});
+  if (c.partition == "iid") return partition_iid(train.size(), c.nodes, seed);
+  if (!train.classification())
+    throw driver::config_error("partition: " + c.partition + " needs class labels; use partition = iid for regression");
+  if (c.partition == "shards") return partition_shards(train.labels, c.nodes, c.shards_per_node, seed);
+  const Eigen::Index per_node = c.per_node > 0 ? c.per_node : train.size() / c.nodes;
+  return partition_dirichlet(train.labels, train.classes, c.nodes, c.alpha, per_node, seed);
+}
+
+ScheduleOptions schedule_options(const TrainConfig& c, Algorithm algorithm) {
+  ScheduleOptions s;
+  s.steps = c.steps;
+  s.gossip_every = c.gossip_every;
+  s.rounds = c.rounds;
+  s.profile = c.budget_profile;
+  s.profile_target = c.budget_target;
+  s.r_start = c.r;
+  s.r_end = c.r_end;
+  s.point = c.budget_point;
+  s.window = c.budget_window;
+  s.paper_last_round = c.budget_paper_last_round;
+  s.final_merge = c.final_merge;
+  s.merge_every = c.merge_every;
+  s.post_merge_rounds = c.post_merge_rounds;
+  if (algorithm == Algorithm::server) {  // gradients are averaged every step; nothing else to schedule
+    s.rounds = 0;
+    s.profile.clear();
+    s.final_merge = false;
+    s.merge_every = 0;
+    s.post_merge_rounds = 0;
+  } else if (algorithm == Algorithm::local_sgd) {  // exact averages every gossip-every steps, no gossip
+    s.rounds = 0;
+    s.profile.clear();
+    s.merge_every = c.gossip_every;
+    s.final_merge = true;
+  }
+  return s;
+}
+
+/// Bytes the run will send, computed in advance from the plan (random rounds are deterministic too).
+std::uint64_t planned_bytes(const SchedulePlan& plan, const Schedule& schedule, const Topology& topology,
+                            Algorithm algorithm, std::int64_t steps, int nodes, std::size_t dim) {
+  if (algorithm == Algorithm::server) return static_cast<std::uint64_t>(steps) * merge_bytes(nodes, dim);
+  const auto* random = dynamic_cast<const RandomTopology*>(&topology);
+  const bool by_budget = schedule.profile().has_value() && schedule.options().profile_target == "budget";
+  std::uint64_t bytes = static_cast<std::uint64_t>(plan.merges) * merge_bytes(nodes, dim);
+  for (std::int64_t round = 0; round < plan.total_gossip_rounds(); ++round) {
+    const MixingMatrix w = by_budget && random ? random->with_budget(round, plan.round_budgets[static_cast<std::size_t>(round)])
+                                               : topology.mixing_matrix(round);
+    bytes += gossip_bytes(w, dim);
+  }
+  return bytes;
+}
+
+std::string megabytes(std::uint64_t bytes) {
+  std::ostringstream out;
+  out.precision(4);
+  out << static_cast<double>(bytes) / 1e6 << " MB";
+  return out.str();
+}
+
+std::string command_line(int argc, char** argv) {
+  std::string line;
+  for (int i = 0; i < argc; ++i) line += (i ? " " : "") + std::string(argv[i]);
+  return line;
+}
+
+int run(const TrainConfig& c, const Comm& world, const std::string& command) {
+  const bool root = world.rank() == 0;
+  const Algorithm algorithm = parse_algorithm(c.algorithm);
+  if (c.nodes < world.size())
+    throw driver::config_error("nodes: " + std::to_string(c.nodes) + " nodes cannot run on " +
+                               std::to_string(world.size()) + " ranks (every rank needs a node; use nodes >= ranks)");
+  const Placement placement(c.nodes, world.size());
+
+  const Data data = load_data(c);
+  if (c.model == "linear" && data.train.classification())
+    throw driver::config_error("model: linear is a regression model, but the dataset has class labels");
+  if (c.model != "linear" && !data.train.classification())
+    throw driver::config_error("model: " + c.model + " needs class labels; use model = linear for regression data");
+  const auto partition = make_partition(c, data.train);
+  for (int node = 0; node < c.nodes; ++node)
+    if (static_cast<Eigen::Index>(partition[static_cast<std::size_t>(node)].size()) < c.batch)
+      throw driver::config_error("batch: " + std::to_string(c.batch) + " is larger than node " + std::to_string(node) +
+                                 "'s shard of " + std::to_string(partition[static_cast<std::size_t>(node)].size()) +
+                                 " samples");
+  const std::vector<std::vector<Eigen::Index>> local(partition.begin() + placement.first(world.rank()),
+                                                     partition.begin() + placement.first(world.rank()) +
+                                                         placement.count(world.rank()));
+
+  const auto model = make_model(c.model, data.train.dim(), std::max(1, data.train.classes),
+                                c.model == "mlp" ? c.hidden : std::vector<int>{}, static_cast<float>(c.label_smoothing));
+  TopologyOptions topology_options;
+  topology_options.seed = c.seed;
+  if (!c.weights.empty()) topology_options.weights = parse_weight_scheme(c.weights);
+  const auto topology = make_topology(c.topology, c.nodes, topology_options);
+  const Schedule schedule(schedule_options(c, algorithm));
+  const SchedulePlan plan = schedule.plan();
+  SgdOptions sgd_options;
+  sgd_options.momentum = static_cast<float>(c.momentum);
+  sgd_options.nesterov = c.nesterov;
+  sgd_options.weight_decay = static_cast<float>(c.weight_decay);
+  sgd_options.clip_value = static_cast<float>(c.clip_value);
+  sgd_options.clip_norm = static_cast<float>(c.clip_norm);
+  const Sgd sgd(sgd_options);
+  LrScheduleOptions lr_options;
+  lr_options.warmup_steps = c.warmup_steps;
+  lr_options.warmup_start_factor = static_cast<float>(c.warmup_start_factor);
+  lr_options.milestones = c.lr_milestones;
+  lr_options.gamma = static_cast<float>(c.lr_gamma);
+  lr_options.lr_min = static_cast<float>(c.lr_min);
+  const LrSchedule lr = make_lr_schedule(c.lr_schedule, static_cast<float>(c.lr), c.steps, lr_options);
+  const auto dim = static_cast<std::size_t>(model->parameter_count());
+  const std::uint64_t announced = planned_bytes(plan, schedule, *topology, algorithm, c.steps, c.nodes, dim);
+
+  if (root) {
+    std::printf("decent-train %s: %s, %d nodes on %d ranks\n", decent::version().c_str(), to_string(algorithm).c_str(),
+                c.nodes, world.size());
+    std::printf("  data      %s: %lld train, %lld eval samples, %s partition\n", data.source.c_str(),
+                static_cast<long long>(data.train.size()), static_cast<long long>(data.test.size()), c.partition.c_str());
+    std::printf("  model     %s, %zu parameters; batch %d, %s\n", model->describe().c_str(), dim, c.batch,
+                lr.describe().c_str());
+    if (algorithm != Algorithm::server)
+      std::printf("  topology  %s (%s weights), spectral gap %.4g\n", topology->name().c_str(), topology->weights().c_str(),
+                  topology->period() >= 1 ? spectral_gap(topology->period_product()) : spectral_gap(topology->mixing_matrix(0)));
+    std::printf("  %s\n", algorithm == Algorithm::server ? "schedule: gradients all-reduced every step" : schedule.describe().c_str());
+    std::printf("  plan      %lld steps, %lld gossip rounds, %lld merges; will send %s in all\n",
+                static_cast<long long>(c.steps), static_cast<long long>(plan.total_gossip_rounds()),
+                static_cast<long long>(plan.merges), megabytes(announced).c_str());
+    std::printf("  output    %s\n", c.out.c_str());
+    std::fflush(stdout);
+  }
+
+  Recorder recorder(world, placement, c.out, {c.ini, command, c.seed});
+  recorder.write_topology(*topology);
+  std::vector<std::int32_t> rounds(plan.comm_rounds.begin(), plan.comm_rounds.end());
+  recorder.write_schedule(plan.comm_steps, rounds, plan.merge_steps, schedule.describe());
+
+  TrainOptions options;
+  options.algorithm = algorithm;
+  options.batch = c.batch;
+  options.sampling = c.sampling == "shuffled" ? SamplingMode::shuffled_epochs : SamplingMode::with_replacement;
+  options.eval_every = c.eval_every;
+  options.seed = c.seed;
+  std::string mode = c.progress;
+  if (mode == "auto") mode = ::isatty(STDOUT_FILENO) ? "bar" : "log";
+  options.progress_every = mode == "off" ? 0 : (mode == "bar" ? std::max<std::int64_t>(1, c.steps / 200)
+                                                              : std::max<std::int64_t>(1, c.steps / 10));
+  auto report = [&](const TrainProgress& p) {
+    if (!root) return;
+    const double rate = p.seconds > 0 ? static_cast<double>(p.step) / p.seconds : 0;
+    const double eta = rate > 0 ? static_cast<double>(p.steps - p.step) / rate : 0;
+    std::printf(mode == "bar" ? "\r  step %lld/%lld  loss %.4f  merged acc %.4f  local acc %.4f  %.1f steps/s  ETA %.0f s   "
+                              : "  step %lld/%lld  loss %.4f  merged acc %.4f  local acc %.4f  %.1f steps/s  ETA %.0f s\n",
+                static_cast<long long>(p.step), static_cast<long long>(p.steps), p.mean_loss, p.merged_accuracy,
+                p.local_accuracy, rate, eta);
+    std::fflush(stdout);
+  };
+  const TrainResult result = train(world, placement, options, *model, data.train, local, data.test, *topology, schedule,
+                                   sgd, lr, &recorder, report);
+  if (root) {
+    if (mode == "bar") std::printf("\n");
+    std::printf("done in %.1f s: merged model test accuracy %.4f (loss %.4f), mean local accuracy %.4f before the "
+                "final communication, consensus distance %.4g\n",
+                result.seconds, result.merged_accuracy, result.merged_loss, result.local_accuracy,
+                result.consensus_distance);
+    std::printf("sent %s in %lld gossip rounds and %lld merges (announced %s); wrote %s\n", megabytes(result.bytes).c_str(),
+                static_cast<long long>(result.gossip_rounds), static_cast<long long>(result.merges),
+                megabytes(announced).c_str(), c.out.c_str());
+  }
+  if (result.bytes != announced)
+    throw std::logic_error("bytes sent (" + std::to_string(result.bytes) + ") differ from the plan (" +
+                           std::to_string(announced) + ")");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Environment environment(argc, argv);
+  const Comm world = Comm::world();
+  const bool root = world.rank() == 0;
+  // Configuration and input are the same on every rank, so every rank fails alike and rank 0 says why.
+  try {
+    std::string help;
+    const auto config = driver::parse_train_config(argc, argv, &help);
+    if (!config) {
+      if (root) std::cout << help;
+      return 0;
+    }
+    return run(*config, world, command_line(argc, argv));
+  } catch (const divergence_error& e) {
+    if (root) std::cerr << "decent-train: " << e.what() << "; the output file is marked finished = 0\n";
+    return exit_diverged;
+  } catch (const driver::config_error& e) {
+    if (root) std::cerr << "decent-train: error: " << e.what() << "\n";
+  } catch (const std::invalid_argument& e) {
+    if (root) std::cerr << "decent-train: error: " << e.what() << "\n";
+  } catch (const data_error& e) {
+    if (root) std::cerr << "decent-train: error: " << e.what() << "\n";
+  } catch (const topology_file_error& e) {
+    if (root) std::cerr << "decent-train: error: " << e.what() << "\n";
+  } catch (const std::exception& e) {
+    std::cerr << "decent-train: error on rank " << world.rank() << ": " << e.what() << "\n";
+    Environment::abort(1);
+  }
+  return exit_usage;
+}

@@ -1,0 +1,90 @@
+#pragma once
+/// @file The training loop shared by every algorithm: local steps, then the schedule's communication.
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "decent/data/dataset.hpp"
+#include "decent/data/sampler.hpp"
+#include "decent/model/model.hpp"
+#include "decent/mpi/comm.hpp"
+#include "decent/optim/lr_schedule.hpp"
+#include "decent/optim/sgd.hpp"
+#include "decent/placement/placement.hpp"
+#include "decent/schedule/schedule.hpp"
+#include "decent/topology/topology.hpp"
+
+namespace decent {
+
+class Recorder;
+
+/// The algorithms, by their config names.
+enum class Algorithm {
+  dsgd,      ///< "dsgd": adapt-then-combine D-SGD, x_i <- sum_j W_ij (x_j - lr g_j)
+  dpsgd,     ///< "dpsgd": D-PSGD order, x_i <- sum_j W_ij x_j - lr g_i
+  server,    ///< "server": mini-batch SGD with gradients all-reduced every step (nodes stay identical)
+  local_sgd  ///< "local-sgd": local steps, exact merges on the schedule's merge steps
+};
+/// Parses an algorithm name; std::invalid_argument lists the allowed names.
+Algorithm parse_algorithm(std::string_view name);
+std::string to_string(Algorithm algorithm);
+
+/// Everything the loop needs besides the objects it is given.
+struct TrainOptions {
+  Algorithm algorithm = Algorithm::dsgd;
+  Eigen::Index batch = 32;
+  SamplingMode sampling = SamplingMode::shuffled_epochs;
+  std::int64_t eval_every = 100;       ///< evaluate after steps t with (t+1) % eval_every == 0, and after the last
+  std::int64_t progress_every = 10;    ///< call the progress callback after every K steps
+  std::uint64_t seed = 1;
+};
+
+/// Reported to the progress callback (collective values, the same on every rank).
+struct TrainProgress {
+  std::int64_t step = 0, steps = 0;    ///< steps done, of all
+  double mean_loss = 0;                ///< mean training loss over nodes at the last step
+  double merged_accuracy = std::numeric_limits<double>::quiet_NaN();  ///< at the last eval
+  double local_accuracy = std::numeric_limits<double>::quiet_NaN();   ///< mean over nodes, last eval
+  double seconds = 0;                  ///< since the start
+};
+
+/// What a finished run achieved (the same on every rank).
+struct TrainResult {
+  double merged_loss = 0, merged_accuracy = 0;  ///< of the mean model, at the last eval
+  double local_accuracy = 0;                    ///< mean over nodes of their own accuracy, at the last eval
+  double consensus_distance = 0;                ///< at the last eval
+  std::uint64_t bytes = 0;                      ///< node-to-node payload bytes over the whole run
+  std::int64_t gossip_rounds = 0, merges = 0;
+  double seconds = 0;
+  Eigen::VectorXf merged_params;                ///< mean of all nodes after the last step
+};
+
+/// Thrown on every rank when a loss becomes NaN or infinite; what() names the step and the node.
+class divergence_error : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Logical bytes one gossip round with W moves: every off-diagonal entry carries dim floats.
+std::uint64_t gossip_bytes(const MixingMatrix& w, std::size_t dim);
+/// Logical bytes of an exact average of n vectors of dim floats (bandwidth-optimal all-reduce: each node
+/// sends 2 (n-1)/n of its vector).
+std::uint64_t merge_bytes(int nodes, std::size_t dim);
+
+/// Trains this rank's nodes. Every node starts from the same initial parameters (drawn from the run seed)
+/// and samples its own shard with its own stream (seed, node id), so results do not depend on the rank
+/// count. Per step: each node takes a local step; then the schedule's action runs (gossip rounds on the
+/// topology, or a merge); at eval steps the state is measured after gossip and before a merge, so the eval
+/// at the last step shows the local models next to the merged model the final merge produces.
+/// Collective over `comm`. Throws divergence_error for a NaN/inf loss (detected at the next eval).
+TrainResult train(const Comm& comm, const Placement& placement, const TrainOptions& options, const Model& model,
+                  const Dataset& train_data, const std::vector<std::vector<Eigen::Index>>& local_shards,
+                  const Dataset& test_data, const Topology& topology, const Schedule& schedule, const Sgd& sgd,
+                  const LrSchedule& lr, Recorder* recorder,
+                  const std::function<void(const TrainProgress&)>& progress = {});
+
+}  // namespace decent
