@@ -70,12 +70,15 @@ public:
     if (train_.dim() != model.input_dim() || test_.dim() != model.input_dim())
       throw std::invalid_argument("train: data has " + std::to_string(train_.dim()) + " features, the model expects " +
                                   std::to_string(model.input_dim()));
-    x_.resize(static_cast<Eigen::Index>(dim_), count);
-    g_.resize(static_cast<Eigen::Index>(dim_), count);
+    // Every node's column starts on a 64-byte boundary: Eigen's vectorized kernels round differently
+    // depending on alignment, and a node's vector must compute the same wherever it is placed.
+    const Eigen::Index padded = (static_cast<Eigen::Index>(dim_) + 15) / 16 * 16;
+    x_storage_ = Eigen::MatrixXf::Zero(padded, count);
+    g_storage_ = Eigen::MatrixXf::Zero(padded, count);
     Eigen::VectorXf initial(static_cast<Eigen::Index>(dim_));
     Rng rng(derive_seed(options.seed, {init_stream}));
     model.initialize(initial, rng);
-    x_.colwise() = initial;
+    x().colwise() = initial;
     states_.resize(static_cast<std::size_t>(count));
     batches_.resize(static_cast<std::size_t>(count));
     losses_.resize(static_cast<std::size_t>(count));
@@ -119,7 +122,7 @@ public:
       if (recorder_) recorder_->record_step(t, lr, losses_, bytes, MPI_Wtime() - start);
       if ((t + 1) % options_.eval_every == 0 || last) evaluate(t, report);
       if (merge) {
-        gossip_.merge(x_);
+        gossip_.merge(x());
         ++merges_;
       }
       if (progress && options_.progress_every > 0 && ((t + 1) % options_.progress_every == 0 || last)) {
@@ -131,7 +134,7 @@ public:
         progress(report);
       }
     }
-    const Consensus final_state = consensus(comm_, placement_.nodes(), x_);
+    const Consensus final_state = consensus(comm_, placement_.nodes(), x());
     result_.merged_params = final_state.mean.cast<float>();
     result_.bytes = total_bytes_;
     result_.gossip_rounds = round_;
@@ -142,11 +145,14 @@ public:
   }
 
 private:
+  Eigen::Block<Eigen::MatrixXf> x() { return x_storage_.topRows(static_cast<Eigen::Index>(dim_)); }
+  Eigen::Block<Eigen::MatrixXf> g() { return g_storage_.topRows(static_cast<Eigen::Index>(dim_)); }
+
   void compute_gradients(std::int64_t t) {
     for (std::size_t k = 0; k < samplers_.size(); ++k) {
       samplers_[k].next(train_, batches_[k]);
       const auto col = static_cast<Eigen::Index>(k);
-      losses_[k] = model_.loss_and_gradient(x_.col(col), batches_[k], g_.col(col));
+      losses_[k] = model_.loss_and_gradient(x().col(col), batches_[k], g().col(col));
       if (!std::isfinite(losses_[k]) && first_bad_step_ < 0) {
         first_bad_step_ = t;
         first_bad_node_ = gossip_.first_node() + static_cast<int>(k);
@@ -158,12 +164,12 @@ private:
   void local_steps(float lr) {
     for (std::size_t k = 0; k < samplers_.size(); ++k) {
       const auto col = static_cast<Eigen::Index>(k);
-      sgd_.step(x_.col(col), g_.col(col), states_[k], lr);
+      sgd_.step(x().col(col), g().col(col), states_[k], lr);
     }
   }
 
   std::uint64_t merge_gradients() {
-    gossip_.merge(g_);
+    gossip_.merge(g());
     return merge_bytes(placement_.nodes(), dim_);
   }
 
@@ -172,7 +178,7 @@ private:
     for (int r = 0; r < action.rounds; ++r, ++round_) {
       const MixingMatrix w = profile_drives_budget_ ? random_->with_budget(round_, action.budget)
                                                     : topology_.mixing_matrix(round_);
-      gossip_.round(w, x_);
+      gossip_.round(w, x());
       bytes += gossip_bytes(w, dim_);
     }
     return bytes;
@@ -181,7 +187,7 @@ private:
   /// Collective: consensus, merged-model and local-model test metrics; throws on divergence.
   void evaluate(std::int64_t t, TrainProgress& report) {
     check_divergence();
-    const Consensus c = consensus(comm_, placement_.nodes(), x_);
+    const Consensus c = consensus(comm_, placement_.nodes(), x());
     const Eigen::VectorXf merged = c.mean.cast<float>();
     // The merged model's test set is split over the ranks and the sums combined.
     const Eigen::Index n_test = test_.size();
@@ -195,8 +201,8 @@ private:
     comm_.allreduce(std::span<double>(sums, 2), ReduceOp::sum);
     std::vector<double> local_loss, local_accuracy;
     double local_accuracy_sum = 0;
-    for (Eigen::Index k = 0; k < x_.cols(); ++k) {
-      const Evaluation e = evaluate_on(x_.col(k), 0, n_test);
+    for (Eigen::Index k = 0; k < x_storage_.cols(); ++k) {
+      const Evaluation e = evaluate_on(x().col(k), 0, n_test);
       local_loss.push_back(e.loss);
       local_accuracy.push_back(e.accuracy);
       local_accuracy_sum += std::isnan(e.accuracy) ? 0 : e.accuracy;
@@ -253,7 +259,7 @@ private:
   Gossip gossip_;
   const RandomTopology* random_;
   bool profile_drives_budget_;
-  Eigen::MatrixXf x_, g_;
+  Eigen::MatrixXf x_storage_, g_storage_;  // padded: dim rows used, columns 64-byte aligned
   std::vector<SgdState> states_;
   std::vector<Sampler> samplers_;
   std::vector<Batch> batches_;
