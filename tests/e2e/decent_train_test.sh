@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# End-to-end checks of decent-train under mpiexec: a small run's HDF5 file (read with h5py), INI file
+# plus command line (the command line wins), and exit codes: 2 with one message for bad configuration or
+# input, 3 for a diverging run (file marked finished = 0).
+# Usage: decent_train_test.sh PATH/TO/decent-train MPIEXEC
+set -u
+train=$1
+mpiexec=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+passes=0
+pass() { passes=$((passes + 1)); }
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+run() { "$mpiexec" -n "$1" --oversubscribe "$train" "${@:2}"; }
+data=(--dataset synthetic --synthetic-samples 2000 --synthetic-dim 16 --synthetic-classes 4 --steps 60
+      --eval-every 20 --eval-samples 200 --progress off --hidden 16)
+small=("${data[@]}" --nodes 4 --batch 16)
+
+# --- a run from an INI file, with a command-line override ---------------------------------------
+cat >"$tmp/run.ini" <<INI
+# a small experiment
+topology = exponential
+algorithm = dsgd
+lr = 0.1
+steps = 40
+INI
+if run 2 --config "$tmp/run.ini" "${small[@]}" --out "$tmp/run.h5" >"$tmp/out" 2>"$tmp/err"; then
+  pass
+  grep -q "announced" "$tmp/out" && pass || fail "no summary line: $(cat "$tmp/out")"
+  if /usr/bin/python3 - "$tmp/run.h5" <<'PY'
+import sys, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r")
+a = f.attrs
+assert a["finished"] == 1 and a["n_nodes"] == 4 and a["n_ranks"] == 2, dict(a)
+config = a["config"]
+config = config.decode() if isinstance(config, bytes) else config
+assert "topology = exponential" in config and "steps = 60" in config, config   # command line won over the file
+assert f["train/loss"].shape == (60, 4) and f["train/step"][-1] == 59
+assert list(f["eval/step"][:]) == [19, 39, 59], f["eval/step"][:]
+assert f["eval/local_acc"].shape == (3, 4) and f["eval/distance_to_mean"].shape == (3, 4)
+assert np.all(np.isfinite(f["train/loss"][:]))
+assert f["final/merged_params"].shape[0] > 0
+assert f["topology"].attrs["spec"] in ("exponential", b"exponential")
+assert f["schedule/merge_step"][:].tolist() == [59]
+# exponential on 4 nodes: 2 peers each, so a round moves 8 vectors; the final merge 2 (n-1) vectors
+d = f["final/merged_params"].shape[0]
+assert f["train/bytes_sent"][0] == 8 * d * 4, (f["train/bytes_sent"][0], d)
+assert f["train/bytes_sent"][-1] == 2 * 3 * d * 4
+assert f["eval/merged_acc"][-1] > 0.5, f["eval/merged_acc"][:]
+PY
+  then pass; else fail "HDF5 contents"; fi
+else
+  fail "small run failed: $(cat "$tmp/err")"
+fi
+
+# --- every algorithm runs; server keeps the nodes identical ---------------------------------------
+for algorithm in dpsgd server local-sgd; do
+  if run 2 "${small[@]}" --algorithm "$algorithm" --gossip-every 5 --out "$tmp/$algorithm.h5" >"$tmp/out" 2>"$tmp/err"; then
+    pass
+  else
+    fail "$algorithm run failed: $(cat "$tmp/err")"
+  fi
+done
+/usr/bin/python3 -c 'import h5py,sys; f=h5py.File(sys.argv[1]); assert max(f["eval/consensus_distance"][:]) == 0' "$tmp/server.h5" \
+  && pass || fail "server nodes drifted apart"
+
+# --- bad input: exit 2, one message naming the key ------------------------------------------------
+expect_error() {
+  local what=$1 code=$2 pattern=$3
+  shift 3
+  run 2 "$@" >"$tmp/out" 2>"$tmp/err"
+  local got=$?
+  local lines
+  lines=$(grep -c 'decent-train' "$tmp/err")
+  if [ "$got" -ne "$code" ]; then fail "$what: exit code $got, expected $code ($(cat "$tmp/err"))"
+  elif ! grep -Eq -- "$pattern" "$tmp/err"; then fail "$what: message does not match '$pattern': $(cat "$tmp/err")"
+  elif [ "$lines" -ne 1 ]; then fail "$what: expected one decent-train message, got $lines: $(cat "$tmp/err")"
+  else pass; fi
+}
+printf 'topolgy = ring\n' >"$tmp/typo.ini"
+expect_error "unknown option" 2 "unrecognised option '--stepz'" "${small[@]}" --stepz 3
+expect_error "unknown key in file" 2 "topolgy" --config "$tmp/typo.ini" "${small[@]}"
+expect_error "missing config file" 2 "config: cannot read '/no/such.ini'" --config /no/such.ini
+expect_error "nodes < ranks" 2 "nodes: 1 nodes cannot run on 2 ranks" "${data[@]}" --nodes 1
+expect_error "batch > shard" 2 "batch: 5000 is larger than node 0's shard" "${data[@]}" --nodes 4 --batch 5000
+expect_error "repeated option" 2 "'--nodes' cannot be specified more than once" "${small[@]}" --nodes 8
+expect_error "regression with label partition" 2 "partition: dirichlet needs class labels" --dataset synthetic --model linear
+expect_error "topology misfit" 2 "a 3x3 torus has 9 nodes, not 4" "${small[@]}" --topology torus:3x3
+expect_error "bad algorithm" 2 "algorithm: 'fedavg' is not allowed \(allowed: dsgd, dpsgd, server, local-sgd\)" "${small[@]}" --algorithm fedavg
+expect_error "negative lr" 2 "lr: must be > 0" "${small[@]}" --lr -1
+expect_error "hidden on softmax" 2 "hidden: applies to model = mlp only" "${small[@]}" --model softmax
+expect_error "bad number" 2 "steps" "${small[@]}" --steps ten
+expect_error "profile needs random" 2 "needs the random topology" "${small[@]}" --budget-profile late-switch --budget-target budget
+expect_error "libsvm without file" 2 "train-file: required with dataset = libsvm" --dataset libsvm
+printf '1 1:0.5 2:1\n0 1:0.25 x:3\n' >"$tmp/bad.svm"
+expect_error "malformed libsvm" 2 "bad.svm:2" --dataset libsvm --train-file "$tmp/bad.svm" --nodes 2
+expect_error "missing data dir" 2 "/no/fmnist" --dataset fashion-mnist --data-dir /no/fmnist
+
+# --- divergence: exit 3, file kept but marked unfinished ------------------------------------------
+expect_error "divergence" 3 "training diverged.*at step" --dataset synthetic --model linear --partition iid --nodes 4 --steps 200 \
+  --eval-every 100 --lr 50 --momentum 0 --out "$tmp/diverged.h5" --progress off
+/usr/bin/python3 -c 'import h5py,sys; f=h5py.File(sys.argv[1]); assert f.attrs["finished"] == 0' "$tmp/diverged.h5" \
+  && pass || fail "diverged run's file is not readable with finished = 0"
+
+run 1 --help >"$tmp/help" 2>&1 && grep -q "budget-profile" "$tmp/help" && pass || fail "--help"
+
+echo "$passes passed, $failures failed"
+[ "$failures" -eq 0 ]
