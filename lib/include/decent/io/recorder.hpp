@@ -29,8 +29,8 @@ struct EvalRecord {
 };
 
 /// Records a run into one HDF5 file. Each rank hands in its own nodes' values; rank 0 gathers and writes
-/// (the serial HDF5 driver on one rank: see docs/hdf5.md for why this beats collective parallel I/O for
-/// these small per-step records). Training steps are buffered and written, with a flush, at every eval.
+/// (the serial HDF5 driver on one rank: measured 3-17x faster than collective parallel I/O for these
+/// small per-step records, docs/hdf5.md). Training steps are buffered and written, with a flush, at every eval.
 /// The file says finished = 0 until finish() succeeds.
 class Recorder {
 public:
