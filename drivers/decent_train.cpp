@@ -197,6 +197,10 @@ int run(const TrainConfig& c, const Comm& world, const std::string& command) {
   if (!c.weights.empty()) topology_options.weights = parse_weight_scheme(c.weights);
   const auto topology = make_topology(c.topology, c.nodes, topology_options);
   const Schedule schedule(schedule_options(c, algorithm));
+  // Checked here too (train() would refuse it) so that bad configuration never leaves an output file.
+  if (schedule.profile() && c.budget_target == "budget" && !dynamic_cast<const RandomTopology*>(topology.get()))
+    throw driver::config_error("budget-profile: with budget-target = budget the profile sets r of the random topology, "
+                               "but topology = " + c.topology + " (use topology = random, or budget-target = rounds)");
   const SchedulePlan plan = schedule.plan();
   SgdOptions sgd_options;
   sgd_options.momentum = static_cast<float>(c.momentum);

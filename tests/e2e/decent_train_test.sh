@@ -91,7 +91,9 @@ expect_error "bad algorithm" 2 "algorithm: 'fedavg' is not allowed \(allowed: ds
 expect_error "negative lr" 2 "lr: must be > 0" "${small[@]}" --lr -1
 expect_error "hidden on softmax" 2 "hidden: applies to model = mlp only" "${small[@]}" --model softmax
 expect_error "bad number" 2 "steps" "${small[@]}" --steps ten
-expect_error "profile needs random" 2 "needs the random topology" "${small[@]}" --budget-profile late-switch --budget-target budget
+expect_error "profile needs random" 2 "budget-profile: with budget-target = budget" "${small[@]}" --budget-profile late-switch \
+  --budget-target budget --out "$tmp/never.h5"
+[ ! -e "$tmp/never.h5" ] && pass || fail "a run refused for its configuration left an output file"
 expect_error "libsvm without file" 2 "train-file: required with dataset = libsvm" --dataset libsvm
 printf '1 1:0.5 2:1\n0 1:0.25 x:3\n' >"$tmp/bad.svm"
 expect_error "malformed libsvm" 2 "bad.svm:2" --dataset libsvm --train-file "$tmp/bad.svm" --nodes 2
