@@ -5,12 +5,7 @@
 set -u
 gossip=$1
 mpiexec=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-passes=0
-pass() { passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 run() { "$mpiexec" -n "$1" --oversubscribe "$gossip" "${@:2}"; }
 
@@ -48,5 +43,4 @@ expect_error "unknown topology" "unknown topology name 'tree'" --topology tree
 expect_error "bad dim" "--dim must be >= 1" --dim 0
 expect_error "unknown option" "unrecognised option '--round'" --round 3
 
-echo "$passes passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish

@@ -4,13 +4,7 @@
 set -u
 topo=$1
 src=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-passes=0
-
-pass() { passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # expect_ok "description" "expected text (grep -E)" args...
 expect_ok() {
@@ -106,5 +100,4 @@ expect_error "malformed file" "bad.txt:3: node id 7 is out of range" --topology 
 expect_error "write time-varying" "changes every round" --topology random --nodes 8 --write "$tmp/x.txt"
 expect_error "dot unwritable" "cannot write Graphviz file" --topology ring --nodes 8 --dot /no/such/dir/x.dot
 
-echo "$passes passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish

@@ -6,12 +6,7 @@
 set -u
 train=$1
 mpiexec=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-passes=0
-pass() { passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 run() { "$mpiexec" -n "$1" --oversubscribe "$train" "${@:2}"; }
 data=(--dataset synthetic --synthetic-samples 2000 --synthetic-dim 16 --synthetic-classes 4 --steps 60
       --eval-every 20 --eval-samples 200 --progress off --hidden 16)
@@ -107,5 +102,4 @@ expect_error "divergence" 3 "training diverged.*at step" --dataset synthetic --m
 
 run 1 --help >"$tmp/help" 2>&1 && grep -q "budget-profile" "$tmp/help" && pass || fail "--help"
 
-echo "$passes passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish

@@ -1,5 +1,7 @@
 #include "decent/data/idx.hpp"
 
+#include "support/scratch_dir.hpp"
+
 #include <catch2/catch.hpp>
 #include <unistd.h>
 #include <zlib.h>
@@ -22,44 +24,25 @@ using Catch::Matchers::Contains;
 using decent::data_error;
 using decent::read_idx;
 
-/// A fresh directory per test case (unique per process and case), removed afterwards.
-class ScratchDir {
-public:
-  ScratchDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() /
-            ("decent_idx_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
+using decent::test::ScratchDir;
 
-  std::string path(const std::string& name) const { return (path_ / name).string(); }
-  /// Writes `bytes` as they are.
-  std::string plain(const std::string& name, const Bytes& bytes) const {
-    const std::string p = path(name);
-    std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
-                                             static_cast<std::streamsize>(bytes.size()));
-    return p;
-  }
-  /// Writes `bytes` gzip-compressed.
-  std::string gzip(const std::string& name, const Bytes& bytes) const {
-    const std::string p = path(name);
-    gzFile file = gzopen(p.c_str(), "wb");
-    REQUIRE(file != nullptr);
-    if (!bytes.empty()) REQUIRE(gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size())) > 0);
-    REQUIRE(gzclose(file) == Z_OK);
-    return p;
-  }
+/// Writes `bytes` as they are into `dir`.
+std::string plain(const ScratchDir& dir, const std::string& name, const Bytes& bytes) {
+  const std::string p = dir.path(name);
+  std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
+                                           static_cast<std::streamsize>(bytes.size()));
+  return p;
+}
 
-private:
-  fs::path path_;
-};
+/// Writes `bytes` gzip-compressed into `dir`.
+std::string gzip(const ScratchDir& dir, const std::string& name, const Bytes& bytes) {
+  const std::string p = dir.path(name);
+  gzFile file = gzopen(p.c_str(), "wb");
+  REQUIRE(file != nullptr);
+  if (!bytes.empty()) REQUIRE(gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size())) > 0);
+  REQUIRE(gzclose(file) == Z_OK);
+  return p;
+}
 
 void put32(Bytes& b, std::uint32_t v) {
   for (int shift = 24; shift >= 0; shift -= 8) b.push_back(static_cast<unsigned char>(v >> shift));
@@ -96,7 +79,7 @@ std::string error_of(const std::function<void()>& f) {
 }  // namespace
 
 TEST_CASE("read_idx reads plain and gzip files alike", "[data][idx]") {
-  ScratchDir dir;
+  ScratchDir dir("decent_idx_test");
   const Bytes images = images_bytes(3, 2, 2);
   const Bytes labels = labels_bytes({2, 0, 4});
   const auto check = [&](const std::string& ipath, const std::string& lpath) {
@@ -111,33 +94,33 @@ TEST_CASE("read_idx reads plain and gzip files alike", "[data][idx]") {
     for (int j = 0; j < 3; ++j)
       for (int k = 0; k < 4; ++k) CHECK(d.features(k, j) == static_cast<float>(images[16 + 4 * j + k]) / 255.0f);
   };
-  SECTION("plain") { check(dir.plain("i", images), dir.plain("l", labels)); }
-  SECTION("gzip") { check(dir.gzip("i.gz", images), dir.gzip("l.gz", labels)); }
-  SECTION("mixed") { check(dir.gzip("i.gz", images), dir.plain("l", labels)); }
+  SECTION("plain") { check(plain(dir, "i", images), plain(dir, "l", labels)); }
+  SECTION("gzip") { check(gzip(dir, "i.gz", images), gzip(dir, "l.gz", labels)); }
+  SECTION("mixed") { check(gzip(dir, "i.gz", images), plain(dir, "l", labels)); }
   SECTION("compression is detected by content, not by name") {
-    check(dir.gzip("images-no-suffix", images), dir.plain("labels.gz", labels));
+    check(gzip(dir, "images-no-suffix", images), plain(dir, "labels.gz", labels));
   }
   SECTION("concatenated gzip members") {
     const Bytes first(images.begin(), images.begin() + 10);
     const Bytes second(images.begin() + 10, images.end());
-    const std::string a = dir.gzip("a.gz", first);
-    const std::string b = dir.gzip("b.gz", second);
+    const std::string a = gzip(dir, "a.gz", first);
+    const std::string b = gzip(dir, "b.gz", second);
     std::ifstream fa(a, std::ios::binary), fb(b, std::ios::binary);
     std::ofstream out(dir.path("ab.gz"), std::ios::binary);
     out << fa.rdbuf() << fb.rdbuf();
     out.close();
-    check(dir.path("ab.gz"), dir.plain("l", labels));
+    check(dir.path("ab.gz"), plain(dir, "l", labels));
   }
 }
 
 TEST_CASE("read_idx scales pixel bytes to [0, 1]", "[data][idx]") {
-  ScratchDir dir;
+  ScratchDir dir("decent_idx_test");
   Bytes images{0, 0, 0x08, 0x03};
   put32(images, 1);
   put32(images, 1);
   put32(images, 3);
   images.insert(images.end(), {0, 51, 255});
-  const decent::Dataset d = read_idx(dir.plain("i", images), dir.plain("l", labels_bytes({0})), "x");
+  const decent::Dataset d = read_idx(plain(dir, "i", images), plain(dir, "l", labels_bytes({0})), "x");
   CHECK(d.features(0, 0) == 0.0f);
   CHECK(d.features(1, 0) == Approx(0.2f));
   CHECK(d.features(2, 0) == 1.0f);
@@ -145,19 +128,19 @@ TEST_CASE("read_idx scales pixel bytes to [0, 1]", "[data][idx]") {
 }
 
 TEST_CASE("read_idx names the file and byte offset of every problem", "[data][idx]") {
-  ScratchDir dir;
+  ScratchDir dir("decent_idx_test");
   const Bytes good_images = images_bytes(3, 2, 2);  // 16 header bytes + 12 pixels
   const Bytes good_labels = labels_bytes({1, 0, 1});
-  const std::string images = dir.plain("images", good_images);
-  const std::string labels = dir.plain("labels", good_labels);
+  const std::string images = plain(dir, "images", good_images);
+  const std::string labels = plain(dir, "labels", good_labels);
 
   // Broken image files, read with the good labels.
   const auto image_error = [&](const Bytes& bytes, bool gz = false) {
-    const std::string p = gz ? dir.gzip("bad-images.gz", bytes) : dir.plain("bad-images", bytes);
+    const std::string p = gz ? gzip(dir, "bad-images.gz", bytes) : plain(dir, "bad-images", bytes);
     return std::make_pair(p, error_of([&] { read_idx(p, labels, "x"); }));
   };
   const auto label_error = [&](const Bytes& bytes) {
-    const std::string p = dir.plain("bad-labels", bytes);
+    const std::string p = plain(dir, "bad-labels", bytes);
     return std::make_pair(p, error_of([&] { read_idx(images, p, "x"); }));
   };
   const auto with = [](Bytes b, std::size_t at, unsigned char v) {
@@ -228,30 +211,30 @@ TEST_CASE("read_idx names the file and byte offset of every problem", "[data][id
                       Contains("found 4"));
   }
   SECTION("corrupt gzip stream") {
-    const std::string gz = dir.gzip("images.gz", images_bytes(20, 8, 8));
+    const std::string gz = gzip(dir, "images.gz", images_bytes(20, 8, 8));
     std::ifstream in(gz, std::ios::binary);
     Bytes b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     REQUIRE(b.size() > 40);
     for (std::size_t k = 12; k < 30; ++k) b[k] = static_cast<unsigned char>(b[k] ^ 0xA5);
-    const std::string p = dir.plain("corrupt.gz", b);
+    const std::string p = plain(dir, "corrupt.gz", b);
     const std::string m = error_of([&] { read_idx(p, labels, "x"); });
     CHECK_THAT(m, Contains(p + ": compressed byte ") && Contains("gzip"));
   }
   SECTION("truncated gzip file") {
-    const std::string gz = dir.gzip("images.gz", good_images);
+    const std::string gz = gzip(dir, "images.gz", good_images);
     std::ifstream in(gz, std::ios::binary);
     Bytes b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const std::string p = dir.plain("cut.gz", cut(b, b.size() - 6));
+    const std::string p = plain(dir, "cut.gz", cut(b, b.size() - 6));
     const std::string m = error_of([&] { read_idx(p, labels, "x"); });
     CHECK_THAT(m, Contains(p + ": compressed byte " + std::to_string(b.size() - 6)) && Contains("truncated"));
   }
   SECTION("garbage after the gzip stream") {
-    const std::string gz = dir.gzip("images.gz", good_images);
+    const std::string gz = gzip(dir, "images.gz", good_images);
     std::ifstream in(gz, std::ios::binary);
     Bytes b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     const std::size_t end = b.size();
     b.insert(b.end(), {'x', 'y'});
-    const std::string p = dir.plain("trailing.gz", b);
+    const std::string p = plain(dir, "trailing.gz", b);
     const std::string m = error_of([&] { read_idx(p, labels, "x"); });
     CHECK_THAT(m, Contains(p + ": compressed byte " + std::to_string(end)) && Contains("found 2 more bytes"));
   }
@@ -282,26 +265,26 @@ TEST_CASE("read_idx names the file and byte offset of every problem", "[data][id
 }
 
 TEST_CASE("load_fashion_mnist checks the Fashion-MNIST shape", "[data][idx]") {
-  ScratchDir dir;
+  ScratchDir dir("decent_idx_test");
   SECTION("missing directory") {
     const std::string m = error_of([&] { decent::load_fashion_mnist(dir.path("none"), false); });
     CHECK_THAT(m, Contains(dir.path("none") + "/t10k-images-idx3-ubyte.gz") && Contains("cannot open"));
   }
   SECTION("wrong image size") {
-    dir.gzip("t10k-images-idx3-ubyte.gz", images_bytes(2, 2, 2));
-    dir.gzip("t10k-labels-idx1-ubyte.gz", labels_bytes({0, 9}));
+    gzip(dir, "t10k-images-idx3-ubyte.gz", images_bytes(2, 2, 2));
+    gzip(dir, "t10k-labels-idx1-ubyte.gz", labels_bytes({0, 9}));
     const std::string m = error_of([&] { decent::load_fashion_mnist(dir.path(""), false); });
     CHECK_THAT(m, Contains("t10k-images-idx3-ubyte.gz: byte 8:") && Contains("28 x 28"));
   }
   SECTION("wrong class count; uncompressed files are used when there is no .gz") {
-    dir.plain("train-images-idx3-ubyte", images_bytes(2, 28, 28));
-    dir.plain("train-labels-idx1-ubyte", labels_bytes({0, 4}));
+    plain(dir, "train-images-idx3-ubyte", images_bytes(2, 28, 28));
+    plain(dir, "train-labels-idx1-ubyte", labels_bytes({0, 4}));
     const std::string m = error_of([&] { decent::load_fashion_mnist(dir.path(""), true); });
     CHECK_THAT(m, Contains("train-labels-idx1-ubyte: byte 8:") && Contains("10 Fashion-MNIST classes"));
   }
   SECTION("a well-formed small set loads") {
-    dir.plain("train-images-idx3-ubyte", images_bytes(2, 28, 28));
-    dir.plain("train-labels-idx1-ubyte", labels_bytes({0, 9}));
+    plain(dir, "train-images-idx3-ubyte", images_bytes(2, 28, 28));
+    plain(dir, "train-labels-idx1-ubyte", labels_bytes({0, 9}));
     const decent::Dataset d = decent::load_fashion_mnist(dir.path(""), true);
     CHECK(d.name == "fashion-mnist train");
     CHECK(d.size() == 2);

@@ -1,5 +1,7 @@
 #include "decent/data/libsvm.hpp"
 
+#include "support/scratch_dir.hpp"
+
 #include <catch2/catch.hpp>
 #include <unistd.h>
 
@@ -19,33 +21,7 @@ using decent::LibsvmOptions;
 using decent::LibsvmTask;
 using decent::read_libsvm;
 
-/// A fresh directory per test case (unique per process and case), removed afterwards.
-class ScratchDir {
-public:
-  ScratchDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() /
-            ("decent_libsvm_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-
-  std::string file(const std::string& name, const std::string& text) const {
-    const std::string p = (path_ / name).string();
-    std::ofstream(p, std::ios::binary) << text;
-    return p;
-  }
-  std::string path(const std::string& name) const { return (path_ / name).string(); }
-
-private:
-  fs::path path_;
-};
+using decent::test::ScratchDir;
 
 std::string error_of(const std::function<void()>& f) {
   try {
@@ -60,7 +36,7 @@ std::string error_of(const std::function<void()>& f) {
 }  // namespace
 
 TEST_CASE("read_libsvm reads a classification file into dense columns", "[data][libsvm]") {
-  ScratchDir dir;
+  ScratchDir dir("decent_libsvm_test");
   const std::string p = dir.file("a.svm",
                                  "# a comment line\n"
                                  "+1 1:0.5 3:-2   # trailing comment\n"
@@ -86,7 +62,7 @@ TEST_CASE("read_libsvm reads a classification file into dense columns", "[data][
 }
 
 TEST_CASE("read_libsvm maps class labels in sorted order", "[data][libsvm]") {
-  ScratchDir dir;
+  ScratchDir dir("decent_libsvm_test");
   const std::string p = dir.file("m.svm", "3 1:1\n1 1:1\n10 1:1\n3 1:1\n-2.5 1:1\n");
   const decent::Dataset d = read_libsvm(p, "m", {});
   CHECK(d.classes == 4);
@@ -94,7 +70,7 @@ TEST_CASE("read_libsvm maps class labels in sorted order", "[data][libsvm]") {
 }
 
 TEST_CASE("read_libsvm reads regression targets and honours a given dim", "[data][libsvm]") {
-  ScratchDir dir;
+  ScratchDir dir("decent_libsvm_test");
   const std::string p = dir.file("r.svm", "0.25 2:1\n-3.5e2 1:2 2:3\n7 \n");
   LibsvmOptions opts;
   opts.dim = 5;
@@ -117,14 +93,14 @@ TEST_CASE("read_libsvm reads regression targets and honours a given dim", "[data
 }
 
 TEST_CASE("read_libsvm rejects a negative dim option", "[data][libsvm]") {
-  ScratchDir dir;
+  ScratchDir dir("decent_libsvm_test");
   LibsvmOptions opts;
   opts.dim = -1;
   CHECK_THROWS_AS(read_libsvm(dir.file("x", "1 1:1\n"), "x", opts), std::invalid_argument);
 }
 
 TEST_CASE("read_libsvm names the file and line of every problem", "[data][libsvm]") {
-  ScratchDir dir;
+  ScratchDir dir("decent_libsvm_test");
   // Each broken file: its text, the line at fault and a fragment of the expected message.
   struct Broken {
     const char* name;

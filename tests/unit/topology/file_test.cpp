@@ -1,5 +1,7 @@
 #include "decent/topology/file.hpp"
 
+#include "support/scratch_dir.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -23,41 +25,14 @@ using decent::read_topology_file;
 using decent::topology_file_error;
 using decent::write_topology_file;
 
-/// A fresh directory per test case, removed afterwards, so parallel runs never share files.
-class ScratchDir {
-public:
-  ScratchDir() {
-    static std::atomic<int> counter{0};
-    const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    path_ = fs::temp_directory_path() /
-            ("decent_file_test_" + std::to_string(stamp) + "_" + std::to_string(counter++));
-    fs::create_directories(path_);
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-
-  /// Writes `text` to a file `name` in the directory and returns its path.
-  std::string file(const std::string& name, const std::string& text) const {
-    const std::string p = (path_ / name).string();
-    std::ofstream(p) << text;
-    return p;
-  }
-  std::string path(const std::string& name) const { return (path_ / name).string(); }
-
-private:
-  fs::path path_;
-};
+using decent::test::ScratchDir;
 
 std::string shipped(const std::string& name) { return std::string(DECENT_SOURCE_DIR "/topologies/") + name; }
 
 }  // namespace
 
 TEST_CASE("the documented example parses", "[topology][file]") {
-  ScratchDir dir;
+  ScratchDir dir("decent_file_test");
   const std::string path = dir.file("example.txt",
                                     "# a weighted example\n"
                                     "\n"
@@ -86,7 +61,7 @@ TEST_CASE("the documented example parses", "[topology][file]") {
 }
 
 TEST_CASE("unweighted files give a graph and no weights", "[topology][file]") {
-  ScratchDir dir;
+  ScratchDir dir("decent_file_test");
 
   SECTION("node count defaults to the largest id + 1") {
     const auto file = read_topology_file(dir.file("u.txt", "0 1\n1 2\n2 0\n"));
@@ -119,7 +94,7 @@ TEST_CASE("unweighted files give a graph and no weights", "[topology][file]") {
 }
 
 TEST_CASE("directed weighted files set only W_ij", "[topology][file]") {
-  ScratchDir dir;
+  ScratchDir dir("decent_file_test");
   const auto file = read_topology_file(dir.file("dw.txt", "directed\n0 1 0.5\n1 2 0.25\n2 0 1\n"));
   REQUIRE(file.weights.has_value());
   const MixingMatrix& w = *file.weights;
@@ -132,7 +107,7 @@ TEST_CASE("directed weighted files set only W_ij", "[topology][file]") {
 }
 
 TEST_CASE("malformed files name the path, the line and the problem", "[topology][file]") {
-  ScratchDir dir;
+  ScratchDir dir("decent_file_test");
   // Each case: file text, the line the error must name, a word naming the problem.
   struct BadFile {
     const char* name;
@@ -189,7 +164,7 @@ TEST_CASE("malformed files name the path, the line and the problem", "[topology]
 }
 
 TEST_CASE("files without nodes and unreadable files name the path", "[topology][file]") {
-  ScratchDir dir;
+  ScratchDir dir("decent_file_test");
   SECTION("empty file") {
     const std::string path = dir.file("empty.txt", "");
     REQUIRE_THROWS_WITH(read_topology_file(path), Catch::Contains(path) && Catch::Contains("no nodes"));
@@ -230,7 +205,7 @@ void require_same_entries(const MixingMatrix& a, const MixingMatrix& b) {
 }  // namespace
 
 TEST_CASE("write then read gives the mixing matrix back exactly", "[topology][file]") {
-  ScratchDir dir;
+  ScratchDir dir("decent_file_test");
 
   SECTION("symmetric, with weights that have no short decimal form") {
     // Metropolis-Hastings weights on a small irregular graph: thirds, quarters and their remainders.
