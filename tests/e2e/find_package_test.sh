@@ -18,4 +18,6 @@ test -f "$work/prefix/include/decent/gossip/gossip.hpp"
 "$cmake" --build "$work/consumer" -j2 >"$work/build.log" || { cat "$work/build.log"; exit 1; }
 "$mpiexec" -n 2 --oversubscribe "$work/consumer/consensus" one-peer-exponential 16 4
 "$mpiexec" -n 2 --oversubscribe "$work/consumer/consensus" ring 9 300
+"$mpiexec" -n 2 --oversubscribe "$work/consumer/custom_model" "$work/custom_model.h5"
+test -s "$work/custom_model.h5"
 echo "find_package consumer: built against the installed package and ran on 2 ranks"
