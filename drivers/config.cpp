@@ -1,6 +1,7 @@
 #include "config.hpp"
 
 #include <boost/program_options.hpp>
+#include <charconv>
 #include <fstream>
 #include <sstream>
 
@@ -195,6 +196,19 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
   if (c.hidden_given && c.model != "mlp")
     throw config_error("hidden: applies to model = mlp only, but model = " + c.model);
   if (!milestones.empty()) c.lr_milestones = parse_list<std::int64_t>("lr-milestones", milestones);
+  c.r_given = !vm["r"].defaulted();
+  // topology = random takes its budget from r; random:R sets it, and r may not say otherwise.
+  if (c.topology == "random") {
+    char text[32];
+    const auto end = std::to_chars(text, text + sizeof text, c.r).ptr;
+    c.topology = "random:" + std::string(text, end);
+  } else if (c.topology.rfind("random:", 0) == 0) {
+    const double spec_r = parse_list<double>("topology", c.topology.substr(7)).at(0);
+    if (c.r_given && spec_r != c.r)
+      throw config_error("r: " + std::to_string(c.r) + " conflicts with topology = " + c.topology +
+                         " (give the budget once)");
+    c.r = spec_r;
+  }
   c.r_end = r_end.empty() ? c.r : parse_list<double>("r-end", r_end).at(0);
   validate(c);
 

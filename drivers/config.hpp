@@ -48,6 +48,7 @@ struct TrainConfig {
   std::int64_t gossip_every = 1;
   int rounds = 1;
   double r = 1.0, r_end = -1;      // r_end < 0: same as r
+  bool r_given = false;            // r was set explicitly
   std::string budget_profile;      // empty | fixed | linear | cosine | slow-decrease | slow-grow | late-switch | dense-window
   std::string budget_target = "budget";  // budget | rounds
   double budget_point = 0.5, budget_window = 0.05;
