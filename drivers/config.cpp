@@ -57,6 +57,13 @@ void validate(const TrainConfig& c) {
   at_least("eval-every", c.eval_every, 1);
   at_least("eval-samples", c.eval_samples, 1);
   one_of("progress", c.progress, {"auto", "bar", "log", "off"});
+  at_least("landscape-every", c.landscape_every, std::int64_t{-1});
+  at_least("interp-points", c.interp_points, 0);
+  at_least("landscape-grid", c.landscape_grid, 0);
+  if (!(c.landscape_extent > 0)) throw config_error("landscape-extent: must be > 0");
+  at_least("probe-samples", c.probe_samples, 1);
+  if (c.plane != "pca" && c.plane.rfind("nodes:", 0) != 0)
+    throw config_error("plane: '" + c.plane + "' is not allowed (allowed: pca, nodes:I,J,K)");
   one_of("dataset", c.dataset, {"auto", "fashion-mnist", "libsvm", "synthetic"});
   if (c.dataset == "libsvm" && c.train_file.empty()) throw config_error("train-file: required with dataset = libsvm");
   one_of("partition", c.partition, {"iid", "dirichlet", "shards"});
@@ -116,6 +123,17 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
     ("eval-every", po::value(&c.eval_every)->default_value(c.eval_every), "evaluate every K steps (and at the end)")
     ("eval-samples", po::value(&c.eval_samples)->default_value(c.eval_samples), "size of the fixed, seeded test subset")
     ("progress", po::value(&c.progress)->default_value(c.progress), "auto | bar | log | off")
+    ("landscape-every", po::value(&c.landscape_every)->default_value(c.landscape_every),
+     "landscape probes: -1 never, 0 after the last step only, K after every K steps and the last")
+    ("probe-nodes", po::value(&c.probe_nodes)->default_value(c.probe_nodes),
+     "nodes whose interpolation curves are probed: a count (spread evenly) or a comma list of ids")
+    ("interp-points", po::value(&c.interp_points)->default_value(c.interp_points), "interpolation coefficients in [0, 1] (0 = none)")
+    ("landscape-grid", po::value(&c.landscape_grid)->default_value(c.landscape_grid), "2-D slice sampled on G x G points (0 = none)")
+    ("landscape-extent", po::value(&c.landscape_extent)->default_value(c.landscape_extent, "1.25"),
+     "each slice axis spans +- this times the farthest node")
+    ("probe-samples", po::value(&c.probe_samples)->default_value(c.probe_samples), "test samples a probe evaluates on")
+    ("plane", po::value(&c.plane)->default_value(c.plane),
+     "pca (x_bar and the top two principal directions of the nodes) | nodes:I,J,K (the plane through three models)")
     ("dataset", po::value(&c.dataset)->default_value(c.dataset),
      "auto (fashion-mnist if installed, else synthetic) | fashion-mnist | libsvm | synthetic")
     ("data-dir", po::value(&c.data_dir)->default_value(c.data_dir), "Fashion-MNIST directory")

@@ -24,6 +24,14 @@ struct TrainConfig {
   int eval_every = 100;
   int eval_samples = 2000;
   std::string progress = "auto";  // auto | bar | log | off
+  // landscape probes
+  std::int64_t landscape_every = 0;  // -1 never, 0 at the last step, K every K steps and the last
+  std::string probe_nodes = "8";     // a count (spread evenly) or a comma list of node ids
+  int interp_points = 11;
+  int landscape_grid = 11;
+  double landscape_extent = 1.25;
+  int probe_samples = 200;
+  std::string plane = "pca";         // pca | nodes:i,j,k
   // data
   std::string dataset = "auto";   // auto | fashion-mnist | libsvm | synthetic
   std::string data_dir = "/usr/share/datasets/fashion-mnist";

@@ -19,6 +19,7 @@
 #include "decent/mpi/environment.hpp"
 #include "decent/topology/file.hpp"
 #include "decent/topology/spectral.hpp"
+#include "decent/probe/landscape.hpp"
 
 using namespace decent;
 using driver::TrainConfig;
@@ -167,6 +168,62 @@ std::string command_line(int argc, char** argv) {
   return line;
 }
 
+LandscapeOptions landscape_options(const TrainConfig& c) {
+  LandscapeOptions o;
+  o.interp_points = c.interp_points;
+  o.grid = c.landscape_grid;
+  o.extent = c.landscape_extent;
+  const auto ids = [&](const std::string& key, const std::string& text) {
+    std::vector<int> out;
+    std::stringstream in(text);
+    std::string item;
+    while (std::getline(in, item, ',')) {
+      std::size_t used = 0;
+      int id = -1;
+      try {
+        id = std::stoi(item, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != item.size() || id < 0 || id >= c.nodes)
+        throw driver::config_error(key + ": '" + item + "' is not a node id in 0.." + std::to_string(c.nodes - 1));
+      out.push_back(id);
+    }
+    return out;
+  };
+  if (c.probe_nodes.find(',') == std::string::npos) {
+    std::size_t used = 0;
+    int count = -1;
+    try {
+      count = std::stoi(c.probe_nodes, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != c.probe_nodes.size() || count < 0)
+      throw driver::config_error("probe-nodes: '" + c.probe_nodes + "' is neither a count nor a comma list of node ids");
+    o.probe_nodes = spread_nodes(c.nodes, count);
+  } else {
+    o.probe_nodes = ids("probe-nodes", c.probe_nodes);
+    std::sort(o.probe_nodes.begin(), o.probe_nodes.end());
+    o.probe_nodes.erase(std::unique(o.probe_nodes.begin(), o.probe_nodes.end()), o.probe_nodes.end());
+  }
+  if (c.plane != "pca") {
+    const std::vector<int> three = ids("plane", c.plane.substr(6));
+    if (three.size() != 3) throw driver::config_error("plane: nodes:I,J,K needs exactly three node ids");
+    o.plane_through = std::array<int, 3>{three[0], three[1], three[2]};
+  }
+  return o;
+}
+
+/// The probes' fixed test subset: a seeded choice of probe-samples samples of the eval set.
+Dataset probe_subset(const TrainConfig& c, const Dataset& test) {
+  if (test.size() <= c.probe_samples) return test;
+  auto order = permutation(test.size(), derive_seed(c.seed, {0x50524F42 /* "PROB" */}));
+  order.resize(static_cast<std::size_t>(c.probe_samples));
+  std::sort(order.begin(), order.end());
+  return subset(test, order, test.name + " (probe subset)");
+}
+
 int run(const TrainConfig& c, const Comm& world, const std::string& command) {
   const bool root = world.rank() == 0;
   const Algorithm algorithm = parse_algorithm(c.algorithm);
@@ -247,6 +304,10 @@ int run(const TrainConfig& c, const Comm& world, const std::string& command) {
   recorder.write_schedule(plan.comm_steps, rounds, plan.merge_steps, schedule.describe());
 
   TrainOptions options;
+  options.landscape_every = c.landscape_every;
+  options.landscape = landscape_options(c);
+  const Dataset probe_data = probe_subset(c, data.test);
+  options.probe_data = &probe_data;
   options.algorithm = algorithm;
   options.batch = c.batch;
   options.sampling = c.sampling == "shuffled" ? SamplingMode::shuffled_epochs : SamplingMode::with_replacement;
@@ -274,6 +335,9 @@ int run(const TrainConfig& c, const Comm& world, const std::string& command) {
                 "final communication, consensus distance %.4g\n",
                 result.seconds, result.merged_accuracy, result.merged_loss, result.local_accuracy,
                 result.consensus_distance);
+    if (c.landscape_every >= 0)
+      std::printf("landscape probes took %.2f s (%.1f%% of the run)\n", result.probe_seconds,
+                  100.0 * result.probe_seconds / std::max(result.seconds, 1e-9));
     std::printf("sent %s in %lld gossip rounds and %lld merges (announced %s); wrote %s\n", megabytes(result.bytes).c_str(),
                 static_cast<long long>(result.gossip_rounds), static_cast<long long>(result.merges),
                 megabytes(announced).c_str(), c.out.c_str());

@@ -97,3 +97,12 @@ TEST_CASE("gatherv concatenates ranks' varying-length data in rank order on the 
     CHECK(all.empty());
   }
 }
+
+TEST_CASE("allgatherv gives every rank all ranks' varying-length data in rank order", "[mpi]") {
+  const Comm world = Comm::world();
+  const int p = world.size(), r = world.rank();
+  std::vector<float> mine(static_cast<std::size_t>(2 * r), static_cast<float>(r));  // rank 0 sends nothing
+  std::vector<float> expected;
+  for (int q = 0; q < p; ++q) expected.insert(expected.end(), static_cast<std::size_t>(2 * q), static_cast<float>(q));
+  CHECK(world.allgatherv(std::span<const float>(mine)) == expected);
+}

@@ -120,7 +120,9 @@ public:
       if (merge) bytes += merge_bytes(placement_.nodes(), dim_);
       total_bytes_ += bytes;
       if (recorder_) recorder_->record_step(t, lr, losses_, bytes, MPI_Wtime() - start);
-      if ((t + 1) % options_.eval_every == 0 || last) evaluate(t, report);
+      const bool probe = options_.landscape_every >= 0 &&
+                         (last || (options_.landscape_every > 0 && (t + 1) % options_.landscape_every == 0));
+      if ((t + 1) % options_.eval_every == 0 || last || probe) evaluate(t, report, probe);
       if (merge) {
         gossip_.merge(x());
         ++merges_;
@@ -185,7 +187,7 @@ private:
   }
 
   /// Collective: consensus, merged-model and local-model test metrics; throws on divergence.
-  void evaluate(std::int64_t t, TrainProgress& report) {
+  void evaluate(std::int64_t t, TrainProgress& report, bool probe) {
     check_divergence();
     const Consensus c = consensus(comm_, placement_.nodes(), x());
     const Eigen::VectorXf merged = c.mean.cast<float>();
@@ -219,6 +221,13 @@ private:
     if (recorder_)
       recorder_->record_eval({t, result_.merged_loss, result_.merged_accuracy, local_loss, local_accuracy, c.distance,
                               c.distance_to_mean});
+    if (probe) {
+      const LandscapeProbe landscape = probe_landscape(comm_, placement_, model_, x(), merged,
+                                                       options_.probe_data ? *options_.probe_data : test_,
+                                                       options_.landscape);
+      result_.probe_seconds += landscape.seconds;
+      if (recorder_) recorder_->record_landscape(t, interpolation_alphas(options_.landscape.interp_points), landscape);
+    }
   }
 
   Evaluation evaluate_on(const Eigen::Ref<const Eigen::VectorXf>& params, Eigen::Index first, Eigen::Index count) const {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "decent/core/version.hpp"
+#include "decent/probe/landscape.hpp"
 #include "decent/topology/spectral.hpp"
 #include "decent/topology/topology.hpp"
 #include "io/hdf5.hpp"
@@ -52,7 +53,10 @@ struct Recorder::Impl {
   std::string path;
   h5::Id file;
   h5::Id train_step, train_lr, train_loss, train_bytes, train_wall;
-  h5::Id eval_step, merged_loss, merged_accuracy, local_loss, local_accuracy, consensus_distance, distance_to_mean;
+  h5::Id eval_step, merged_loss, merged_accuracy, local_loss, local_accuracy, consensus_distance, distance_to_mean,
+      mergeability_gap;
+  h5::Id landscape_step, interp_loss, interp_acc, barrier, plane_scale, plane_loss, plane_acc, plane_nodes;
+  bool landscape_created = false;
   // Buffered steps since the last write; losses are this rank's nodes only.
   std::vector<std::int64_t> steps;
   std::vector<double> lrs, walls;
@@ -127,6 +131,7 @@ Recorder::Recorder(const Comm& comm, const Placement& placement, const std::stri
     m.local_accuracy = h5::create_extendible<double>(eval.get(), "local_acc", {n}, 64);
     m.consensus_distance = h5::create_extendible<double>(eval.get(), "consensus_distance", {}, 64);
     m.distance_to_mean = h5::create_extendible<double>(eval.get(), "distance_to_mean", {n}, 64);
+    m.mergeability_gap = h5::create_extendible<double>(eval.get(), "mergeability_gap", {}, 64);
     h5::flush(root);
   });
 }
@@ -206,9 +211,66 @@ void Recorder::record_eval(const EvalRecord& eval) {
     h5::append_rows<double>(m.local_accuracy.get(), accuracy, 1);
     h5::append_rows<double>(m.consensus_distance.get(), std::span<const double>(&eval.consensus_distance, 1), 1);
     h5::append_rows<double>(m.distance_to_mean.get(), distance, 1);
+    double local_mean = 0;
+    for (double a : accuracy) local_mean += a;
+    const double gap = eval.merged_accuracy - local_mean / static_cast<double>(accuracy.size());
+    h5::append_rows<double>(m.mergeability_gap.get(), std::span<const double>(&gap, 1), 1);
     h5::flush(m.file.get());
   });
   m.clear_steps();
+}
+
+void Recorder::record_landscape(std::int64_t step, const Eigen::VectorXd& alphas, const LandscapeProbe& probe) {
+  Impl& m = *impl_;
+  // Interpolation rows are spread over the ranks: gather them in node order (row-major P x A).
+  using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const RowMajor loss_rows = probe.interp_loss, acc_rows = probe.interp_acc;
+  const auto loss = m.comm.gatherv(std::span<const double>(loss_rows.data(), static_cast<std::size_t>(loss_rows.size())), 0);
+  const auto acc = m.comm.gatherv(std::span<const double>(acc_rows.data(), static_cast<std::size_t>(acc_rows.size())), 0);
+  const auto barrier = m.comm.gatherv(std::span<const double>(probe.barrier), 0);
+  std::vector<std::int64_t> mine(probe.local_nodes.begin(), probe.local_nodes.end());
+  const auto nodes = m.comm.gatherv(std::span<const std::int64_t>(mine), 0);
+  on_root(m.comm, [&] {
+    const auto probed = static_cast<hsize_t>(nodes.size());
+    const auto points = static_cast<hsize_t>(alphas.size());
+    const auto grid = static_cast<hsize_t>(probe.axis.size());
+    const auto n = static_cast<hsize_t>(m.nodes());
+    if (!m.landscape_created) {
+      h5::Id group = h5::create_group(m.file.get(), "landscape");
+      h5::write_dataset<double>(group.get(), "alpha", {points}, std::span<const double>(alphas.data(), points));
+      h5::write_dataset<std::int64_t>(group.get(), "interp_nodes", {probed}, nodes);
+      h5::write_dataset<double>(group.get(), "plane_axis", {grid}, std::span<const double>(probe.axis.data(), grid));
+      h5::write_attribute(group.get(), "plane", probe.plane.empty() ? std::string("none") : probe.plane);
+      m.landscape_step = h5::create_extendible<std::int64_t>(group.get(), "step", {}, 16);
+      // Datasets of a part that is switched off (no probed nodes, no grid) are not created at all.
+      if (probed > 0 && points > 0) {
+        m.interp_loss = h5::create_extendible<double>(group.get(), "interp_loss", {probed, points}, 4);
+        m.interp_acc = h5::create_extendible<double>(group.get(), "interp_acc", {probed, points}, 4);
+        m.barrier = h5::create_extendible<double>(group.get(), "barrier", {probed}, 16);
+      }
+      if (grid > 0) {
+        m.plane_scale = h5::create_extendible<double>(group.get(), "plane_scale", {2}, 16);
+        m.plane_loss = h5::create_extendible<double>(group.get(), "plane_loss", {grid, grid}, 4);
+        m.plane_acc = h5::create_extendible<double>(group.get(), "plane_acc", {grid, grid}, 4);
+        m.plane_nodes = h5::create_extendible<double>(group.get(), "plane_nodes", {n, 2}, 4);
+      }
+      m.landscape_created = true;
+    }
+    h5::append_rows<std::int64_t>(m.landscape_step.get(), std::span<const std::int64_t>(&step, 1), 1);
+    if (probed > 0 && points > 0) {
+      h5::append_rows<double>(m.interp_loss.get(), loss, 1);
+      h5::append_rows<double>(m.interp_acc.get(), acc, 1);
+      h5::append_rows<double>(m.barrier.get(), barrier, 1);
+    }
+    if (grid > 0) {
+      h5::append_rows<double>(m.plane_scale.get(), std::span<const double>(probe.scale.data(), 2), 1);
+      const RowMajor plane_loss = probe.plane_loss, plane_acc = probe.plane_acc, coords = probe.node_coords;
+      h5::append_rows<double>(m.plane_loss.get(), std::span<const double>(plane_loss.data(), grid * grid), 1);
+      h5::append_rows<double>(m.plane_acc.get(), std::span<const double>(plane_acc.data(), grid * grid), 1);
+      h5::append_rows<double>(m.plane_nodes.get(), std::span<const double>(coords.data(), n * 2), 1);
+    }
+    h5::flush(m.file.get());
+  });
 }
 
 void Recorder::finish(std::span<const float> merged_params) {
@@ -233,6 +295,10 @@ void Recorder::finish(std::span<const float> merged_params) {
     m.local_accuracy.close();
     m.consensus_distance.close();
     m.distance_to_mean.close();
+    m.mergeability_gap.close();
+    for (h5::Id* id : {&m.landscape_step, &m.interp_loss, &m.interp_acc, &m.barrier, &m.plane_scale, &m.plane_loss,
+                       &m.plane_acc, &m.plane_nodes})
+      id->close();
     m.file.close();
   });
   m.clear_steps();

@@ -15,6 +15,7 @@
 #include "decent/optim/lr_schedule.hpp"
 #include "decent/optim/sgd.hpp"
 #include "decent/placement/placement.hpp"
+#include "decent/probe/landscape.hpp"
 #include "decent/schedule/schedule.hpp"
 #include "decent/topology/topology.hpp"
 
@@ -41,6 +42,11 @@ struct TrainOptions {
   std::int64_t eval_every = 100;       ///< evaluate after steps t with (t+1) % eval_every == 0, and after the last
   std::int64_t progress_every = 10;    ///< call the progress callback after every K steps
   std::uint64_t seed = 1;
+  /// Landscape probes: -1 never, 0 only after the last step (before its merge), K > 0 after every K steps
+  /// and the last. A probe step is also an eval step.
+  std::int64_t landscape_every = -1;
+  LandscapeOptions landscape;          ///< what a probe measures
+  const Dataset* probe_data = nullptr; ///< the probe's fixed test subset (nullptr: the eval set)
 };
 
 /// Reported to the progress callback (collective values, the same on every rank).
@@ -60,6 +66,7 @@ struct TrainResult {
   std::uint64_t bytes = 0;                      ///< node-to-node payload bytes over the whole run
   std::int64_t gossip_rounds = 0, merges = 0;
   double seconds = 0;
+  double probe_seconds = 0;                     ///< spent in landscape probes (rank 0's clock)
   Eigen::VectorXf merged_params;                ///< mean of all nodes after the last step
 };
 

@@ -5,12 +5,15 @@
 #include <span>
 #include <string>
 
+#include <Eigen/Dense>
+
 #include "decent/mpi/comm.hpp"
 #include "decent/placement/placement.hpp"
 
 namespace decent {
 
 class Topology;
+struct LandscapeProbe;
 
 /// What a run says about itself in the file's root attributes.
 struct RunInfo {
@@ -53,6 +56,9 @@ public:
                    double wall_seconds);
   /// Writes buffered steps and this eval, then flushes the file to disk. Collective.
   void record_eval(const EvalRecord& eval);
+  /// Appends a landscape probe taken after step `step` under /landscape (created by the first call, whose
+  /// alphas and probed nodes fix the shapes). Collective; `probe` is this rank's result.
+  void record_landscape(std::int64_t step, const Eigen::VectorXd& alphas, const LandscapeProbe& probe);
   /// Writes buffered steps, /final/merged_params and finished = 1, and closes the file. Collective.
   void finish(std::span<const float> merged_params);
   /// The file's path.

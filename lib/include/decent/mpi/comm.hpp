@@ -96,6 +96,22 @@ public:
     return all;
   }
 
+  /// Concatenates every rank's `values` (sizes may differ) in rank order on every rank. Collective.
+  template <class T>
+  std::vector<T> allgatherv(std::span<const T> values) const {
+    const std::vector<int> counts = allgather(count(values.size()));
+    std::vector<int> offsets(counts.size());
+    long total = 0;
+    for (std::size_t r = 0; r < counts.size(); ++r) {
+      offsets[r] = count(static_cast<std::size_t>(total));
+      total += counts[r];
+    }
+    std::vector<T> all(static_cast<std::size_t>(total));
+    DECENT_MPI(MPI_Allgatherv, values.data(), counts[static_cast<std::size_t>(rank_)], mpi_datatype<T>(), all.data(),
+               counts.data(), offsets.data(), mpi_datatype<T>(), comm_);
+    return all;
+  }
+
   /// Starts sending `values` to `dest`; the buffer must stay alive and unchanged until completion.
   template <class T>
   [[nodiscard]] Request isend(std::span<const T> values, int dest, int tag) const {
