@@ -49,6 +49,27 @@ else
   fail "small run failed: $(cat "$tmp/err")"
 fi
 
+# --- landscape probes: shapes follow the options ----------------------------------------------------
+if run 2 "${small[@]}" --landscape-every 20 --probe-nodes 0,2 --interp-points 6 --landscape-grid 5 \
+     --plane nodes:0,1,3 --out "$tmp/land.h5" >"$tmp/out" 2>"$tmp/err"; then
+  /usr/bin/python3 - "$tmp/land.h5" <<'PY' && pass || fail "landscape datasets"
+import sys, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r")
+g = f["landscape"]
+assert list(g["step"][:]) == [19, 39, 59], g["step"][:]
+assert list(g["interp_nodes"][:]) == [0, 2] and g["interp_loss"].shape == (3, 2, 6) and g["alpha"].shape == (6,)
+assert g["plane_loss"].shape == (3, 5, 5) and g["plane_nodes"].shape == (3, 4, 2)
+plane = g.attrs["plane"]
+assert (plane.decode() if isinstance(plane, bytes) else plane) == "nodes:0,1,3"
+assert np.allclose(g["plane_nodes"][0][0], [0, 0])          # the plane's origin is model 0
+assert np.all(g["barrier"][:] >= 0)
+gap = f["eval/merged_acc"][:] - f["eval/local_acc"][:].mean(axis=1)
+assert np.allclose(f["eval/mergeability_gap"][:], gap)
+PY
+else
+  fail "landscape run failed: $(cat "$tmp/err")"
+fi
+
 # --- every algorithm runs; server keeps the nodes identical ---------------------------------------
 for algorithm in dpsgd server local-sgd; do
   if run 2 "${small[@]}" --algorithm "$algorithm" --gossip-every 5 --out "$tmp/$algorithm.h5" >"$tmp/out" 2>"$tmp/err"; then
@@ -92,6 +113,9 @@ expect_error "profile needs random" 2 "budget-profile: with budget-target = budg
 expect_error "conflicting budgets" 2 "r: 0.500000 conflicts with topology = random:0.2" "${small[@]}" --topology random:0.2 --r 0.5
 if run 1 "${small[@]}" --topology random --r 0.3 --out "$tmp/r.h5" >"$tmp/out" 2>&1 &&
    grep -q "topology  random:0.3 " "$tmp/out"; then pass; else fail "topology = random does not take r: $(cat "$tmp/out")"; fi
+expect_error "probe node out of range" 2 "probe-nodes: '9' is not a node id in 0..3" "${small[@]}" --probe-nodes 0,9
+expect_error "bad plane" 2 "plane: 'pcb' is not allowed" "${small[@]}" --plane pcb
+expect_error "plane needs three" 2 "plane: nodes:I,J,K needs exactly three node ids" "${small[@]}" --plane nodes:0,1
 expect_error "libsvm without file" 2 "train-file: required with dataset = libsvm" --dataset libsvm
 printf '1 1:0.5 2:1\n0 1:0.25 x:3\n' >"$tmp/bad.svm"
 expect_error "malformed libsvm" 2 "bad.svm:2" --dataset libsvm --train-file "$tmp/bad.svm" --nodes 2
