@@ -37,8 +37,8 @@ struct EvalRecord {
 /// The file says finished = 0 until finish() succeeds.
 class Recorder {
 public:
-  /// Creates `path` (replacing it) and writes the root attributes. Collective over `comm`; throws on
-  /// every rank if rank 0 cannot create the file.
+  /// Creates `path` (replacing it) and writes the root attributes. Collective over `comm`, which must outlive
+  /// the recorder (it is kept by reference); throws on every rank if rank 0 cannot create the file.
   Recorder(const Comm& comm, const Placement& placement, const std::string& path, const RunInfo& info);
   ~Recorder();
   Recorder(const Recorder&) = delete;
