@@ -1,5 +1,6 @@
 #include "decent/data/idx.hpp"
 
+#include "support/error_of.hpp"
 #include "support/scratch_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -65,16 +66,7 @@ Bytes labels_bytes(const std::vector<unsigned char>& labels) {
   return b;
 }
 
-/// The message of the data_error that `f` throws (fails the test if it throws nothing or something else).
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const data_error& e) {
-    return e.what();
-  }
-  FAIL("expected a decent::data_error");
-  return {};
-}
+std::string error_of(const std::function<void()>& f) { return decent::test::error_of<data_error>(f); }
 
 }  // namespace
 

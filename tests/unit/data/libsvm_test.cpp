@@ -1,5 +1,6 @@
 #include "decent/data/libsvm.hpp"
 
+#include "support/error_of.hpp"
 #include "support/scratch_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -23,15 +24,7 @@ using decent::read_libsvm;
 
 using decent::test::ScratchDir;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const data_error& e) {
-    return e.what();
-  }
-  FAIL("expected a decent::data_error");
-  return {};
-}
+std::string error_of(const std::function<void()>& f) { return decent::test::error_of<data_error>(f); }
 
 }  // namespace
 
