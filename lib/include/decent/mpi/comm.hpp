@@ -16,6 +16,7 @@ namespace decent {
 enum class ReduceOp { sum, min, max };
 
 namespace detail {
+/// The MPI_Op of a ReduceOp.
 MPI_Op native(ReduceOp op) noexcept;
 }
 

@@ -33,6 +33,7 @@ public:
   /// Number of stored non-zeros, diagonal included.
   long non_zeros() const noexcept { return w_.nonZeros(); }
 
+  /// W_ij and W_ji differ by at most `tolerance` for every pair.
   bool is_symmetric(double tolerance = 1e-12) const;
   /// Rows and columns all sum to 1 within `tolerance` (so gossip preserves the mean).
   bool is_doubly_stochastic(double tolerance = 1e-12) const;
