@@ -37,7 +37,7 @@ struct Plane {
   std::string name;
 };
 
-Plane principal_plane(const Eigen::MatrixXf& all, const Eigen::VectorXf& mean) {
+Plane principal_plane(const Eigen::Ref<const Eigen::MatrixXf>& all, const Eigen::VectorXf& mean) {
   const Eigen::MatrixXd deviations = all.cast<double>().colwise() - mean.cast<double>();
   // The top principal directions of the n deviations come from their n x n Gram matrix.
   const Eigen::MatrixXd gram = deviations.transpose() * deviations;
@@ -54,7 +54,7 @@ Plane principal_plane(const Eigen::MatrixXf& all, const Eigen::VectorXf& mean) {
   return plane;
 }
 
-Plane plane_through(const Eigen::MatrixXf& all, const std::array<int, 3>& nodes) {
+Plane plane_through(const Eigen::Ref<const Eigen::MatrixXf>& all, const std::array<int, 3>& nodes) {
   for (int i : nodes)
     if (i < 0 || i >= all.cols())
       throw std::invalid_argument("plane: node " + std::to_string(i) + " outside 0.." + std::to_string(all.cols() - 1));
@@ -110,8 +110,8 @@ LandscapeProbe probe_landscape(const Comm& comm, const Placement& placement, con
     const std::vector<float> gathered = comm.allgatherv(
         std::span<const float>(Eigen::MatrixXf(local).data(), static_cast<std::size_t>(local.size())));
     const Eigen::Map<const Eigen::MatrixXf> all(gathered.data(), local.rows(), placement.nodes());
-    const Plane plane = options.plane_through ? plane_through(Eigen::MatrixXf(all), *options.plane_through)
-                                              : principal_plane(Eigen::MatrixXf(all), mean);
+    const Plane plane = options.plane_through ? plane_through(all, *options.plane_through)
+                                              : principal_plane(all, mean);
     probe.plane = plane.name;
     const Eigen::MatrixXf offsets = all.colwise() - plane.origin;
     Eigen::MatrixXd coords(placement.nodes(), 2);
