@@ -8,6 +8,7 @@
 
 #include "decent/compress/fp16.hpp"
 #include "decent/compress/identity.hpp"
+#include "decent/compress/low_rank.hpp"
 #include "decent/compress/natural.hpp"
 #include "decent/compress/qsgd.hpp"
 #include "decent/compress/random_k.hpp"
@@ -92,8 +93,8 @@ double Compressor::omega_impl(Eigen::Index) const {
 namespace {
 
 const char* const allowed_specs =
-    "none, topk:F, topk:K, randk:F, randk:K, randk-unbiased:F, randk-unbiased:K, qsgd:S, sign, fp16, natural "
-    "(F a fraction in (0, 1] written with '.' or 'e', K and S positive integers)";
+    "none, topk:F, topk:K, randk:F, randk:K, randk-unbiased:F, randk-unbiased:K, qsgd:S, sign, fp16, natural, "
+    "lowrank:R (F a fraction in (0, 1] written with '.' or 'e', K, S and R positive integers)";
 
 [[noreturn]] void bad_spec(std::string_view spec, const std::string& problem) {
   throw std::invalid_argument("compressor spec '" + std::string(spec) + "': " + problem + "; allowed: " +
@@ -120,15 +121,15 @@ Sparsity parse_sparsity(std::string_view spec, std::string_view text) {
   }
 }
 
-}  // namespace
-
-std::unique_ptr<Compressor> make_compressor(std::string_view spec) {
+// The layout is null for the overload without one.
+std::unique_ptr<Compressor> build(std::string_view spec, const std::span<const MatrixBlock>* layout) {
   const auto colon = spec.find(':');
   const std::string_view kind = spec.substr(0, colon);
   const bool has_param = colon != std::string_view::npos;
   const std::string_view param = has_param ? spec.substr(colon + 1) : std::string_view{};
 
-  const bool takes_param = kind == "topk" || kind == "randk" || kind == "randk-unbiased" || kind == "qsgd";
+  const bool takes_param =
+      kind == "topk" || kind == "randk" || kind == "randk-unbiased" || kind == "qsgd" || kind == "lowrank";
   const bool known = takes_param || kind == "none" || kind == "sign" || kind == "fp16" || kind == "natural";
   if (!known) bad_spec(spec, "unknown compressor '" + std::string(kind) + "'");
   if (takes_param && !has_param) bad_spec(spec, std::string(kind) + " needs a parameter");
@@ -141,15 +142,34 @@ std::unique_ptr<Compressor> make_compressor(std::string_view spec) {
   if (kind == "topk") return std::make_unique<TopK>(parse_sparsity(spec, param));
   if (kind == "randk") return std::make_unique<RandomK>(parse_sparsity(spec, param), false);
   if (kind == "randk-unbiased") return std::make_unique<RandomK>(parse_sparsity(spec, param), true);
+  if (kind == "lowrank") {
+    const auto rank = parse_number<std::int64_t>(spec, param, "rank R");
+    if (rank < 1) bad_spec(spec, "rank R must be >= 1");
+    if (layout == nullptr)
+      bad_spec(spec, "lowrank needs the model's matrix layout: call make_compressor(spec, model.matrix_blocks())");
+    try {
+      return std::make_unique<LowRank>(rank, std::vector<MatrixBlock>(layout->begin(), layout->end()));
+    } catch (const std::invalid_argument& e) {  // the layout, not the spec: no list of allowed specs
+      throw std::invalid_argument("compressor spec '" + std::string(spec) + "': " + e.what());
+    }
+  }
   // qsgd
   const auto s = parse_number<std::int64_t>(spec, param, "level count S");
   if (s < 1 || s > 65535) bad_spec(spec, "level count S must be in [1, 65535]");
   return std::make_unique<Qsgd>(static_cast<int>(s));
 }
 
+}  // namespace
+
+std::unique_ptr<Compressor> make_compressor(std::string_view spec) { return build(spec, nullptr); }
+
+std::unique_ptr<Compressor> make_compressor(std::string_view spec, std::span<const MatrixBlock> layout) {
+  return build(spec, &layout);
+}
+
 std::vector<std::string> compressor_names() {
   return {"none", "topk:F", "topk:K", "randk:F", "randk:K", "randk-unbiased:F", "randk-unbiased:K",
-          "qsgd:S", "sign",   "fp16",   "natural"};
+          "qsgd:S", "sign",   "fp16",   "natural", "lowrank:R"};
 }
 
 }  // namespace decent

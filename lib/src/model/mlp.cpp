@@ -66,6 +66,12 @@ std::string Mlp::describe_impl() const {
   return text;
 }
 
+std::vector<MatrixBlock> Mlp::matrix_blocks_impl() const {
+  std::vector<MatrixBlock> blocks;
+  for (int l = 0; l < layers(); ++l) blocks.push_back({offsets_[l], widths_[l + 1], widths_[l]});
+  return blocks;
+}
+
 void Mlp::initialize_impl(Eigen::Ref<Eigen::VectorXf> params, Rng& rng) const {
   for (int l = 0; l < layers(); ++l) {
     const auto in = static_cast<double>(widths_[l]), out = static_cast<double>(widths_[l + 1]);

@@ -125,6 +125,14 @@ Evaluation Model::evaluate(const Eigen::Ref<const Eigen::VectorXf>& params, cons
   return result;
 }
 
+std::vector<MatrixBlock> Model::matrix_blocks() const {
+  std::vector<MatrixBlock> blocks = matrix_blocks_impl();
+  validate_layout(blocks, parameter_count_);
+  return blocks;
+}
+
+std::vector<MatrixBlock> Model::matrix_blocks_impl() const { return {}; }
+
 void Model::predict_impl(const Eigen::Ref<const Eigen::VectorXf>&, const Eigen::Ref<const Eigen::MatrixXf>&,
                          std::span<int>) const {
   throw std::logic_error(describe() + " does not implement predict_impl");

@@ -4,6 +4,9 @@
 #include <cmath>
 #include <vector>
 
+#include "decent/model/linear_regression.hpp"
+#include "decent/model/softmax_regression.hpp"
+
 using namespace decent;
 
 namespace {
@@ -78,6 +81,55 @@ TEST_CASE("mlp flat layout and describe", "[model][mlp]") {
   CHECK(model.classification());
   CHECK(model.describe() == "mlp 784-256-128-10");
   CHECK(Mlp(784, {256}, 10, 0.1f).describe() == "mlp 784-256-10 label_smoothing=0.1");
+}
+
+TEST_CASE("mlp matrix blocks are the weight matrices of the flat layout, biases outside them", "[model][mlp]") {
+  const Mlp model(784, {256, 128}, 10);
+  const std::vector<MatrixBlock> expected = {
+      {0, 256, 784}, {785 * 256, 128, 256}, {785 * 256 + 257 * 128, 10, 128}};
+  CHECK(model.matrix_blocks() == expected);
+  for (int l = 0; l < model.layers(); ++l) {
+    const MatrixBlock b = model.matrix_blocks()[static_cast<std::size_t>(l)];
+    CHECK(b.offset == model.weight_offset(l));
+    CHECK(b.offset + b.rows * b.cols == model.bias_offset(l));  // b_l follows W_l
+  }
+  CHECK(layout_end(model.matrix_blocks()) == model.parameter_count() - 10);  // only b_L lies past the last block
+
+  // SoftmaxRegression is the Mlp without hidden layers; LinearRegression's weight vector is not a matrix.
+  CHECK(SoftmaxRegression(5, 3).matrix_blocks() == std::vector<MatrixBlock>{{0, 3, 5}});
+  CHECK(LinearRegression(4).matrix_blocks().empty());
+}
+
+TEST_CASE("mlp forward pass reads W_l from its matrix block and the biases from the coordinates in no block",
+          "[model][mlp]") {
+  Rng rng(21);
+  const Mlp model(4, {3}, 2);
+  const std::vector<MatrixBlock> blocks = model.matrix_blocks();
+  REQUIRE(blocks.size() == 2);
+  const Eigen::MatrixXf w1 = Eigen::MatrixXf::Random(3, 4), w2 = Eigen::MatrixXf::Random(2, 3);
+  const Eigen::VectorXf b1 = Eigen::VectorXf::Random(3), b2 = Eigen::VectorXf::Random(2);
+  Eigen::VectorXf p = Eigen::VectorXf::Constant(model.parameter_count(), 1e30f);  // a hole would show
+  Eigen::Map<Eigen::MatrixXf>(p.data() + blocks[0].offset, blocks[0].rows, blocks[0].cols) = w1;
+  Eigen::Map<Eigen::MatrixXf>(p.data() + blocks[1].offset, blocks[1].rows, blocks[1].cols) = w2;
+  // The coordinates outside the blocks, in index order, are b_1 then b_2.
+  std::vector<float> biases(b1.data(), b1.data() + 3);
+  biases.insert(biases.end(), b2.data(), b2.data() + 2);
+  std::size_t next = 0;
+  for (Eigen::Index i = 0; i < p.size(); ++i) {
+    bool covered = false;
+    for (const MatrixBlock& b : blocks) covered |= i >= b.offset && i < b.offset + b.rows * b.cols;
+    if (!covered) p[i] = biases.at(next++);
+  }
+  REQUIRE(next == biases.size());
+
+  const Batch batch = random_batch(4, 2, 6, rng);
+  const Eigen::MatrixXf logits = (w2 * ((w1 * batch.x).colwise() + b1).cwiseMax(0.0f)).colwise() + b2;
+  double loss = 0;
+  for (Eigen::Index s = 0; s < batch.size(); ++s) {
+    const Eigen::VectorXd z = logits.col(s).cast<double>();
+    loss += std::log(z.array().exp().sum()) - z[batch.labels[static_cast<std::size_t>(s)]];
+  }
+  CHECK(model.loss(p, batch) == Approx(loss / static_cast<double>(batch.size())).epsilon(1e-5));
 }
 
 TEST_CASE("mlp loss matches an independent forward pass in double", "[model][mlp]") {

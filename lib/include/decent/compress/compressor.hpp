@@ -12,6 +12,7 @@
 #include <Eigen/Core>
 
 #include "decent/compress/message.hpp"
+#include "decent/core/layout.hpp"
 #include "decent/core/random.hpp"
 
 namespace decent {
@@ -85,10 +86,14 @@ private:
 ///   qsgd:S                QSGD with S levels (unbiased, omega = min(d/S^2, sqrt(d)/S));
 ///   sign                  ||x||_1/d * sign(x);
 ///   fp16                  IEEE half precision, round to nearest even;
-///   natural               stochastic rounding to a power of two (unbiased, omega = 1/8).
+///   natural               stochastic rounding to a power of two (unbiased, omega = 1/8);
+///   lowrank:R             rank-R projection of each matrix block, R >= 1 (needs the layout overload below).
 /// A parameter with '.' or 'e' is a fraction F in (0, 1]; plain digits are a count K >= 1.
 /// Throws std::invalid_argument naming the spec and the allowed forms.
 std::unique_ptr<Compressor> make_compressor(std::string_view spec);
+/// As make_compressor(spec), and builds lowrank:R over `layout` (e.g. Model::matrix_blocks()); other specs
+/// ignore the layout. Throws std::invalid_argument for a bad spec or, with lowrank, an empty or invalid layout.
+std::unique_ptr<Compressor> make_compressor(std::string_view spec, std::span<const MatrixBlock> layout);
 /// The spec forms make_compressor accepts, for help texts.
 std::vector<std::string> compressor_names();
 

@@ -55,6 +55,8 @@ protected:
   Evaluation evaluate_impl(const Eigen::Ref<const Eigen::VectorXf>& params, const Eigen::Ref<const Eigen::MatrixXf>& x,
                            std::span<const int> labels, const Eigen::Ref<const Eigen::VectorXf>& targets) const override;
   std::string describe_impl() const override;
+  /// W_1 .. W_L, each {weight_offset(l), fan_out(l), fan_in(l)}; the biases are in no block.
+  std::vector<MatrixBlock> matrix_blocks_impl() const override;
 
 private:
   // Runs the forward pass for the B columns of x; returns the logits (classes x B) inside activations_.

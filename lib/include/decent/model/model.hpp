@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "decent/core/layout.hpp"
 #include "decent/core/random.hpp"
 #include "decent/model/batch.hpp"
 
@@ -74,6 +75,10 @@ public:
   /// Short description, e.g. "mlp 784-256-10".
   std::string describe() const { return describe_impl(); }
 
+  /// The weight matrices inside the flat parameter vector (for low-rank compression), checked with
+  /// validate_layout against parameter_count(); empty for a model without matrix structure.
+  std::vector<MatrixBlock> matrix_blocks() const;
+
 protected:
   /// Records the model's shape; throws std::invalid_argument for non-positive sizes or a classifier with
   /// fewer than 2 classes.
@@ -109,6 +114,8 @@ protected:
                                    const Eigen::Ref<const Eigen::VectorXf>& targets) const;
   /// Short description of the architecture.
   virtual std::string describe_impl() const = 0;
+  /// The model's matrix blocks, none overlapping; the default returns {} (no matrix structure).
+  virtual std::vector<MatrixBlock> matrix_blocks_impl() const;
 
 private:
   void check_params(const char* where, Eigen::Index size, const char* what = "params") const;
