@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 
 #include "decent/core/random.hpp"
+#include "decent/gossip/choco.hpp"
+#include "decent/gossip/compressed_server.hpp"
 #include "decent/gossip/gossip.hpp"
 #include "decent/io/recorder.hpp"
 #include "decent/probe/consensus.hpp"
@@ -16,7 +19,9 @@ Algorithm parse_algorithm(std::string_view name) {
   if (name == "dpsgd") return Algorithm::dpsgd;
   if (name == "server") return Algorithm::server;
   if (name == "local-sgd") return Algorithm::local_sgd;
-  throw std::invalid_argument("unknown algorithm '" + std::string(name) + "' (allowed: dsgd, dpsgd, server, local-sgd)");
+  if (name == "choco") return Algorithm::choco;
+  throw std::invalid_argument("unknown algorithm '" + std::string(name) +
+                              "' (allowed: dsgd, dpsgd, server, local-sgd, choco)");
 }
 
 std::string to_string(Algorithm algorithm) {
@@ -25,6 +30,7 @@ std::string to_string(Algorithm algorithm) {
     case Algorithm::dpsgd: return "dpsgd";
     case Algorithm::server: return "server";
     case Algorithm::local_sgd: return "local-sgd";
+    case Algorithm::choco: return "choco";
   }
   return "?";
 }
@@ -40,7 +46,61 @@ std::uint64_t merge_bytes(int nodes, std::size_t dim) {
   return nodes < 2 ? 0 : static_cast<std::uint64_t>(2) * static_cast<std::uint64_t>(nodes - 1) * dim * sizeof(float);
 }
 
+std::uint64_t planned_bytes(const TrainOptions& options, const Schedule& schedule, const Topology& topology,
+                            const Model& model) {
+  const int n = topology.nodes();
+  const auto dim = static_cast<std::size_t>(model.parameter_count());
+  const std::int64_t steps = schedule.options().steps, warmup = options.compress_warmup;
+  const SchedulePlan plan = schedule.plan();
+  if (options.algorithm == Algorithm::server) {
+    if (!compressed_server(options)) return static_cast<std::uint64_t>(steps) * merge_bytes(n, dim);
+    const auto message = make_compressor(options.compressor, model.matrix_blocks())->message_bytes(static_cast<Eigen::Index>(dim));
+    const std::int64_t exact = std::min(warmup, steps);
+    return static_cast<std::uint64_t>(exact) * merge_bytes(n, dim) +
+           static_cast<std::uint64_t>(steps - exact) * static_cast<std::uint64_t>(n) *
+               static_cast<std::uint64_t>(n - 1) * message;
+  }
+  std::uint64_t bytes = static_cast<std::uint64_t>(plan.merges) * merge_bytes(n, dim);
+  if (options.algorithm == Algorithm::choco) {
+    std::uint64_t readers = 0;
+    for (const auto& r : choco_readers(topology)) readers += r.size();
+    const auto compressed = readers * make_compressor(options.compressor, model.matrix_blocks())->message_bytes(static_cast<Eigen::Index>(dim));
+    const auto exact = readers * make_compressor("none")->message_bytes(static_cast<Eigen::Index>(dim));
+    for (std::size_t k = 0; k < plan.comm_steps.size(); ++k)
+      bytes += static_cast<std::uint64_t>(plan.comm_rounds[k]) * (plan.comm_steps[k] < warmup ? exact : compressed);
+    return bytes + static_cast<std::uint64_t>(plan.post_merge_rounds) * (steps - 1 < warmup ? exact : compressed);
+  }
+  const auto* random = dynamic_cast<const RandomTopology*>(&topology);
+  const bool by_budget = schedule.profile().has_value() && schedule.options().profile_target == "budget";
+  for (std::int64_t round = 0; round < plan.total_gossip_rounds(); ++round) {
+    const MixingMatrix w = by_budget && random ? random->with_budget(round, plan.round_budgets[static_cast<std::size_t>(round)])
+                                               : topology.mixing_matrix(round);
+    bytes += gossip_bytes(w, dim);
+  }
+  return bytes;
+}
+
+bool compressed_server(const TrainOptions& options) {
+  return options.algorithm == Algorithm::server &&
+         (options.compressor != "none" || options.feedback.rule != ErrorFeedback::none);
+}
+
 namespace {
+
+/// Refuses options that mix compression with algorithms that do not use it.
+void check_compression(const TrainOptions& o) {
+  const bool compresses = o.compressor != "none";
+  if (o.feedback.rule != ErrorFeedback::none && o.algorithm != Algorithm::server)
+    throw std::invalid_argument("error-feedback = " + to_string(o.feedback.rule) + " applies to algorithm = server, not " +
+                                to_string(o.algorithm) + " (CHOCO keeps its own memory, the public copies)");
+  if (compresses && o.algorithm != Algorithm::server && o.algorithm != Algorithm::choco)
+    throw std::invalid_argument("compressor = " + o.compressor + " needs algorithm = server (compressed gradients) or "
+                                "choco (compressed gossip); " + to_string(o.algorithm) + " sends exact parameters");
+  if (!(o.choco_gamma > 0 && o.choco_gamma <= 1))
+    throw std::invalid_argument("choco-gamma must be in (0, 1], got " + std::to_string(o.choco_gamma));
+  if (o.compress_warmup < 0)
+    throw std::invalid_argument("compress-warmup must be >= 0, got " + std::to_string(o.compress_warmup));
+}
 
 constexpr std::uint64_t init_stream = 0x494E4954;     // "INIT"
 constexpr std::uint64_t sampler_stream = 0x534D504C;  // "SMPL"
@@ -76,6 +136,15 @@ public:
     x_storage_ = Eigen::MatrixXf::Zero(padded, count);
     g_storage_ = Eigen::MatrixXf::Zero(padded, count);
     Eigen::VectorXf initial(static_cast<Eigen::Index>(dim_));
+    check_compression(options);
+    if (compressed_server(options)) {
+      server_ = std::make_unique<CompressedServer>(comm, placement, dim_, make_compressor(options.compressor, model.matrix_blocks()),
+                                                   options.feedback, options.seed);
+      direction_.resize(static_cast<Eigen::Index>(dim_));
+    }
+    if (options.algorithm == Algorithm::choco)
+      choco_ = std::make_unique<ChocoGossip>(comm, placement, dim_, choco_readers(topology),
+                                             make_compressor(options.compressor, model.matrix_blocks()), options.seed);
     Rng rng(derive_seed(options.seed, {init_stream}));
     model.initialize(initial, rng);
     x().colwise() = initial;
@@ -101,21 +170,22 @@ public:
       compute_gradients(t);
       switch (options_.algorithm) {
         case Algorithm::server:
-          bytes += merge_gradients();
+          bytes += server_step(t);
           local_steps(lr);
           break;
         case Algorithm::dpsgd:
-          if (action.kind == ActionKind::gossip) bytes += gossip_rounds(action);
+          if (action.kind == ActionKind::gossip) bytes += gossip_rounds(action, t);
           local_steps(lr);
           break;
         case Algorithm::dsgd:
         case Algorithm::local_sgd:
+        case Algorithm::choco:
           local_steps(lr);
-          if (action.kind == ActionKind::gossip) bytes += gossip_rounds(action);
+          if (action.kind == ActionKind::gossip) bytes += gossip_rounds(action, t);
           break;
       }
       const bool last = t + 1 == steps;
-      if (last) bytes += gossip_rounds(schedule_.after_training());
+      if (last) bytes += gossip_rounds(schedule_.after_training(), t);
       const bool merge = action.kind == ActionKind::merge && options_.algorithm != Algorithm::server;
       if (merge) bytes += merge_bytes(placement_.nodes(), dim_);
       total_bytes_ += bytes;
@@ -175,13 +245,29 @@ private:
     return merge_bytes(placement_.nodes(), dim_);
   }
 
-  std::uint64_t gossip_rounds(const Action& action) {
+  /// The server's step: all-reduced gradients, or the compressed server's direction (exact during warm-up).
+  std::uint64_t server_step(std::int64_t t) {
+    if (!server_) return merge_gradients();
+    const std::uint64_t bytes =
+        t < options_.compress_warmup ? server_->exact_step(g(), direction_) : server_->step(g(), direction_);
+    g().colwise() = direction_;
+    return bytes;
+  }
+
+  /// The action's gossip rounds after step t: plain, or CHOCO's (exact during the compression warm-up).
+  std::uint64_t gossip_rounds(const Action& action, std::int64_t t) {
     std::uint64_t bytes = 0;
+    const bool exact = t < options_.compress_warmup;
     for (int r = 0; r < action.rounds; ++r, ++round_) {
       const MixingMatrix w = profile_drives_budget_ ? random_->with_budget(round_, action.budget)
                                                     : topology_.mixing_matrix(round_);
-      gossip_.round(w, x());
-      bytes += gossip_bytes(w, dim_);
+      if (choco_) {
+        choco_->round(w, x(), exact ? 1.0f : options_.choco_gamma, exact);
+        bytes += choco_->round_bytes(exact);
+      } else {
+        gossip_.round(w, x());
+        bytes += gossip_bytes(w, dim_);
+      }
     }
     return bytes;
   }
@@ -266,6 +352,9 @@ private:
   Recorder* recorder_;
   std::size_t dim_;
   Gossip gossip_;
+  std::unique_ptr<CompressedServer> server_;  // server with compression or error feedback
+  std::unique_ptr<ChocoGossip> choco_;        // algorithm choco
+  Eigen::VectorXf direction_;                 // the compressed server's direction
   const RandomTopology* random_;
   bool profile_drives_budget_;
   Eigen::MatrixXf x_storage_, g_storage_;  // padded: dim rows used, columns 64-byte aligned

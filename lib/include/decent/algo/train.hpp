@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "decent/compress/feedback.hpp"
 #include "decent/data/dataset.hpp"
 #include "decent/data/sampler.hpp"
 #include "decent/model/model.hpp"
@@ -28,7 +29,8 @@ enum class Algorithm {
   dsgd,      ///< "dsgd": adapt-then-combine D-SGD, x_i <- sum_j W_ij (x_j - lr g_j)
   dpsgd,     ///< "dpsgd": D-PSGD order, x_i <- sum_j W_ij x_j - lr g_i
   server,    ///< "server": mini-batch SGD with gradients all-reduced every step (nodes stay identical)
-  local_sgd  ///< "local-sgd": local steps, exact merges on the schedule's merge steps
+  local_sgd, ///< "local-sgd": local steps, exact merges on the schedule's merge steps
+  choco      ///< "choco": CHOCO-SGD, local steps then compressed gossip rounds (ChocoGossip) on the schedule
 };
 /// Parses an algorithm name; std::invalid_argument lists the allowed names.
 Algorithm parse_algorithm(std::string_view name);
@@ -47,7 +49,20 @@ struct TrainOptions {
   std::int64_t landscape_every = -1;
   LandscapeOptions landscape;          ///< what a probe measures
   const Dataset* probe_data = nullptr; ///< the probe's fixed test subset (nullptr: the eval set)
+  /// Compression (docs/compression.md). The compressor spec (make_compressor) of what nodes send:
+  /// gradients for server (with `feedback`), parameter differences for choco; other algorithms need "none".
+  std::string compressor = "none";
+  /// Error feedback of server-based training (none: plain compressed SGD); only with algorithm server.
+  FeedbackOptions feedback;
+  /// CHOCO's consensus step gamma in (0, 1].
+  float choco_gamma = 0.5f;
+  /// Steps 0 .. compress_warmup - 1 communicate uncompressed (server: exact all-reduce; choco: exact
+  /// differences with gamma = 1, i.e. D-SGD), then compression starts.
+  std::int64_t compress_warmup = 0;
 };
+
+/// True if the options make server-based training compress (a compressor other than none, or feedback).
+bool compressed_server(const TrainOptions& options);
 
 /// Reported to the progress callback (collective values, the same on every rank).
 struct TrainProgress {
@@ -81,6 +96,12 @@ std::uint64_t gossip_bytes(const MixingMatrix& w, std::size_t dim);
 /// Logical bytes of an exact average of n vectors of dim floats (bandwidth-optimal all-reduce: each node
 /// sends 2 (n-1)/n of its vector).
 std::uint64_t merge_bytes(int nodes, std::size_t dim);
+
+/// The node-to-node bytes train() will report for this configuration, computed in advance from the
+/// schedule's plan (random rounds are deterministic too, and every compressed message has a fixed size).
+/// Throws std::invalid_argument for a bad compressor spec.
+std::uint64_t planned_bytes(const TrainOptions& options, const Schedule& schedule, const Topology& topology,
+                            const Model& model);
 
 /// Trains this rank's nodes. Every node starts from the same initial parameters (drawn from the run seed)
 /// and samples its own shard with its own stream (seed, node id), so results do not depend on the rank
