@@ -7,8 +7,10 @@
 
 #include "decent/core/random.hpp"
 #include "decent/topology/topology.hpp"
+#include "support/dense_top_k.hpp"
 
 using namespace decent;
+using decent::test::dense_top_k;
 
 namespace {
 
@@ -20,16 +22,6 @@ Eigen::MatrixXf initial(int n, int dim, std::uint64_t seed = 23) {
     for (int r = 0; r < dim; ++r) x(r, j) = static_cast<float>(2 * rng.uniform() - 1);
   }
   return x;
-}
-
-/// Independent top-k of one column (ties to the smaller index): k largest magnitudes by full sort.
-Eigen::VectorXf top_k(const Eigen::VectorXf& v, int k) {
-  std::vector<int> order(static_cast<std::size_t>(v.size()));
-  for (int i = 0; i < v.size(); ++i) order[static_cast<std::size_t>(i)] = i;
-  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return std::abs(v(a)) > std::abs(v(b)); });
-  Eigen::VectorXf out = Eigen::VectorXf::Zero(v.size());
-  for (int j = 0; j < k; ++j) out(order[static_cast<std::size_t>(j)]) = v(order[static_cast<std::size_t>(j)]);
-  return out;
 }
 
 /// Padded storage as the training loop uses it (64-byte aligned columns), viewed as dim x count.
@@ -81,7 +73,7 @@ TEST_CASE("choco rounds follow the equations with top-k, on every topology", "[c
     double error = 0;
     for (std::int64_t round = 0; round < 6; ++round) {
       const MixingMatrix w = topology->mixing_matrix(round);
-      for (int j = 0; j < n; ++j) copies.col(j) += top_k(x.col(j) - copies.col(j), k);
+      for (int j = 0; j < n; ++j) copies.col(j) += dense_top_k(x.col(j) - copies.col(j), k);
       const Eigen::MatrixXd wd = w.dense();
       Eigen::MatrixXf next = x;
       for (int i = 0; i < n; ++i)

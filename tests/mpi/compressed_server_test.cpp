@@ -6,8 +6,10 @@
 #include <cmath>
 
 #include "decent/core/random.hpp"
+#include "support/dense_top_k.hpp"
 
 using namespace decent;
+using decent::test::dense_top_k;
 
 namespace {
 
@@ -19,15 +21,6 @@ Eigen::MatrixXf gradients(int n, int dim, int t) {
     for (int r = 0; r < dim; ++r) g(r, j) = static_cast<float>(rng.normal() + 0.5 * j);  // heterogeneous means
   }
   return g;
-}
-
-Eigen::VectorXf top_k(const Eigen::VectorXf& v, int k) {
-  std::vector<int> order(static_cast<std::size_t>(v.size()));
-  for (int i = 0; i < v.size(); ++i) order[static_cast<std::size_t>(i)] = i;
-  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return std::abs(v(a)) > std::abs(v(b)); });
-  Eigen::VectorXf out = Eigen::VectorXf::Zero(v.size());
-  for (int j = 0; j < k; ++j) out(order[static_cast<std::size_t>(j)]) = v(order[static_cast<std::size_t>(j)]);
-  return out;
 }
 
 FeedbackOptions rule(ErrorFeedback r, float eta = 0.2f) {
@@ -55,17 +48,17 @@ TEST_CASE("the compressed server's direction follows the feedback equations", "[
       for (int j = 0; j < n; ++j) {
         Eigen::VectorXf delta;
         switch (r) {
-          case ErrorFeedback::none: delta = top_k(g.col(j), k); break;
+          case ErrorFeedback::none: delta = dense_top_k(g.col(j), k); break;
           case ErrorFeedback::ef:
-            delta = top_k(g.col(j) + e.col(j), k);
+            delta = dense_top_k(g.col(j) + e.col(j), k);
             e.col(j) += g.col(j) - delta;
             break;
           case ErrorFeedback::ef21:
-            delta = top_k(g.col(j) - h.col(j), k);
+            delta = dense_top_k(g.col(j) - h.col(j), k);
             h.col(j) += delta;
             break;
           default:
-            delta = top_k(0.2f * e.col(j) + g.col(j) - h.col(j), k);
+            delta = dense_top_k(0.2f * e.col(j) + g.col(j) - h.col(j), k);
             e.col(j) += g.col(j) - h.col(j) - delta;
             h.col(j) += delta;
         }

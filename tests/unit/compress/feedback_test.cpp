@@ -6,8 +6,10 @@
 #include <numeric>
 
 #include "support/error_of.hpp"
+#include "support/dense_top_k.hpp"
 
 using namespace decent;
+using decent::test::dense_top_k;
 using decent::test::error_of;
 
 namespace {
@@ -17,16 +19,6 @@ Eigen::VectorXf gradient(int t, Eigen::Index d) {
   Eigen::VectorXf g(d);
   for (Eigen::Index i = 0; i < d; ++i) g(i) = std::sin(0.7f * static_cast<float>(i) + 0.3f * static_cast<float>(t)) + 0.01f * static_cast<float>(i % 5);
   return g;
-}
-
-/// Independent top-k: sort indices by |x| (ties to the smaller index), keep k.
-Eigen::VectorXf reference_top_k(const Eigen::VectorXf& x, Eigen::Index k) {
-  std::vector<Eigen::Index> order(static_cast<std::size_t>(x.size()));
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](Eigen::Index a, Eigen::Index b) { return std::abs(x(a)) > std::abs(x(b)); });
-  Eigen::VectorXf out = Eigen::VectorXf::Zero(x.size());
-  for (Eigen::Index j = 0; j < k; ++j) out(order[static_cast<std::size_t>(j)]) = x(order[static_cast<std::size_t>(j)]);
-  return out;
 }
 
 struct Runner {
@@ -70,14 +62,14 @@ TEST_CASE("each rule matches its equations with top-k", "[feedback]") {
   const std::string spec = "topk:" + std::to_string(k);
   SECTION("none sends C(g)") {
     Runner r(spec.c_str(), rule(ErrorFeedback::none));
-    for (int t = 0; t < 5; ++t) CHECK(r.step(gradient(t, d)) == reference_top_k(gradient(t, d), k));
+    for (int t = 0; t < 5; ++t) CHECK(r.step(gradient(t, d)) == dense_top_k(gradient(t, d), k));
   }
   SECTION("ef: Delta = C(g + e), e = g + e - Delta") {
     Runner r(spec.c_str(), rule(ErrorFeedback::ef));
     Eigen::VectorXf e = Eigen::VectorXf::Zero(d);
     for (int t = 0; t < 8; ++t) {
       const Eigen::VectorXf p = gradient(t, d) + e;
-      const Eigen::VectorXf delta = reference_top_k(p, k);
+      const Eigen::VectorXf delta = dense_top_k(p, k);
       e = p - delta;
       CHECK(r.step(gradient(t, d)) == delta);
       CHECK(r.state.error == e);
@@ -87,8 +79,8 @@ TEST_CASE("each rule matches its equations with top-k", "[feedback]") {
     Runner r(spec.c_str(), rule(ErrorFeedback::ef21));
     Eigen::VectorXf h = Eigen::VectorXf::Zero(d);
     for (int t = 0; t < 8; ++t) {
-      const Eigen::VectorXf delta = reference_top_k(gradient(t, d) - h, k);
-      if (t == 0) CHECK(delta == reference_top_k(gradient(0, d), k));
+      const Eigen::VectorXf delta = dense_top_k(gradient(t, d) - h, k);
+      if (t == 0) CHECK(delta == dense_top_k(gradient(0, d), k));
       h += delta;
       CHECK(r.step(gradient(t, d)) == delta);
       CHECK(r.state.estimate == h);
@@ -100,7 +92,7 @@ TEST_CASE("each rule matches its equations with top-k", "[feedback]") {
     Eigen::VectorXf h = Eigen::VectorXf::Zero(d), v;
     for (int t = 0; t < 8; ++t) {
       v = t == 0 ? gradient(0, d) : Eigen::VectorXf((1 - eta) * v + eta * gradient(t, d));
-      const Eigen::VectorXf delta = reference_top_k(v - h, k);
+      const Eigen::VectorXf delta = dense_top_k(v - h, k);
       h += delta;
       CHECK(r.step(gradient(t, d)) == delta);
       CHECK(r.state.momentum == v);
@@ -113,7 +105,7 @@ TEST_CASE("each rule matches its equations with top-k", "[feedback]") {
     Eigen::VectorXf h = Eigen::VectorXf::Zero(d), e = Eigen::VectorXf::Zero(d);
     for (int t = 0; t < 8; ++t) {
       const Eigen::VectorXf diff = gradient(t, d) - h;
-      const Eigen::VectorXf delta = reference_top_k(Eigen::VectorXf(diff + eta * e), k);
+      const Eigen::VectorXf delta = dense_top_k(Eigen::VectorXf(diff + eta * e), k);
       e += diff - delta;
       h += delta;
       CHECK(r.step(gradient(t, d)) == delta);
