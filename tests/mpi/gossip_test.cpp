@@ -188,3 +188,71 @@ TEST_CASE("mismatched shapes are rejected before any communication", "[gossip]")
   CHECK_THROWS_WITH(gossip.round(make_topology("ring", 9)->mixing_matrix(0), right), Catch::Contains("9 nodes"));
   CHECK_THROWS_AS(Gossip(world, Placement(8, world.size() + 1), 5), std::invalid_argument);
 }
+
+TEST_CASE("the traffic plan is built once per sparsity pattern and reused", "[gossip]") {
+  const Comm world = Comm::world();
+  const int n = 16, dim = 300;
+  const Eigen::MatrixXd x0 = initial(n, dim);
+  SECTION("a static graph plans once, whatever its weights") {
+    Gossip gossip(world, Placement(n, world.size()), dim);
+    Eigen::MatrixXf x = local_columns(gossip, x0);
+    const auto ring = make_topology("ring", n);
+    for (int t = 0; t < 5; ++t) gossip.round(ring->mixing_matrix(t), x);
+    CHECK(gossip.plans_built() == 1);
+    // The same pattern with other weights reuses the plan and mixes with the new weights.
+    MixingMatrix::Triplets entries;
+    for (int i = 0; i < n; ++i) {
+      entries.emplace_back(i, i, 0.5);
+      entries.emplace_back(i, (i + 1) % n, 0.25);
+      entries.emplace_back(i, (i + n - 1) % n, 0.25);
+    }
+    const MixingMatrix lazy = MixingMatrix::from_triplets(n, entries);
+    Eigen::MatrixXd expected = x.cast<double>();
+    gossip.round(lazy, x);
+    CHECK(gossip.plans_built() == 1);
+    // Every node's own column: 0.5 x_i + 0.25 (x_{i-1} + x_{i+1}) up to float rounding.
+    Eigen::MatrixXd all = Eigen::MatrixXd::Zero(dim, n);
+    const std::vector<double> gathered =
+        world.allgatherv(std::span<const double>(expected.data(), static_cast<std::size_t>(expected.size())));
+    all = Eigen::Map<const Eigen::MatrixXd>(gathered.data(), dim, n);
+    const Eigen::MatrixXd want = all * lazy.dense().transpose();
+    const double error =
+        (x.cast<double>() - want.middleCols(gossip.first_node(), gossip.local_count())).cwiseAbs().maxCoeff();
+    CHECK(global_max(world, error) < 1e-5);
+    // Another stride is another plan (its datatypes differ).
+    std::vector<float> buffer(static_cast<std::size_t>(dim + 7) * gossip.local_count());
+    Eigen::Map<Eigen::MatrixXf, 0, Eigen::OuterStride<>> padded(buffer.data(), dim, gossip.local_count(),
+                                                               Eigen::OuterStride<>(dim + 7));
+    padded = x;
+    gossip.round(ring->mixing_matrix(0), padded);
+    CHECK(gossip.plans_built() == 2);
+  }
+  SECTION("a cyclic graph plans once per round of its period") {
+    Gossip gossip(world, Placement(n, world.size()), dim);
+    Eigen::MatrixXf x = local_columns(gossip, x0);
+    const auto topology = make_topology("one-peer-exponential", n);  // period log2(16) = 4
+    for (int t = 0; t < 3 * topology->period(); ++t) gossip.round(topology->mixing_matrix(t), x);
+    CHECK(gossip.plans_built() == topology->period());
+  }
+  SECTION("evicted and rebuilt plans give the same results as fresh ones") {
+    // Random rounds: a new pattern nearly every round, more than the cache holds; then the first rounds'
+    // patterns again. A fresh Gossip per round (no cache at all) must give bitwise the same results.
+    Gossip cached(world, Placement(n, world.size()), dim);
+    Eigen::MatrixXf x = local_columns(cached, x0), y = x;
+    const auto topology = make_topology("random:1.5", n);
+    std::vector<std::int64_t> rounds;
+    for (std::int64_t t = 0; t < 40; ++t) rounds.push_back(t);
+    for (std::int64_t t = 0; t < 20; ++t) rounds.push_back(t);
+    for (std::int64_t t : rounds) {
+      const MixingMatrix w = topology->mixing_matrix(t);
+      const RoundStats a = cached.round(w, x);
+      Gossip fresh(world, Placement(n, world.size()), dim);
+      const RoundStats b = fresh.round(w, y);
+      CHECK(a.bytes_sent == b.bytes_sent);
+      CHECK(a.messages_sent == b.messages_sent);
+    }
+    const bool same = std::memcmp(x.data(), y.data(), sizeof(float) * static_cast<std::size_t>(x.size())) == 0;
+    CHECK(world.allreduce(same ? 0 : 1, ReduceOp::max) == 0);
+    CHECK(cached.plans_built() > 16);
+  }
+}

@@ -2,40 +2,62 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstring>
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace decent {
 namespace {
 
 constexpr int gossip_tag = 0x60551;
 
-/// Output chunk length: an 8 KiB slice of y stays in L1 while every neighbour's slice is added to it.
-constexpr std::size_t chunk = 2048;
+/// Plans kept: enough for a static graph and for time-varying graphs with a period up to this (the
+/// one-peer exponential graph has period log2 n); random graphs miss every round whatever the size.
+constexpr std::size_t max_plans = 16;
+
+/// Chunk lengths (floats). A round mixes chunk by chunk: one chunk of every input column and of every
+/// output row should stay in cache (L2 if it fits, else the last level) while the chunk is mixed, so an
+/// input read by several rows comes from DRAM once; one output chunk (4-8 KiB) stays in L1 while its
+/// inputs are added to it. Below 1024 floats the per-chunk loop overhead starts to show.
+constexpr std::size_t chunk_cache_bytes = 512 * 1024;
+constexpr std::size_t min_chunk = 1024, max_chunk = 2048;
 
 using Sparse = MixingMatrix::Sparse;
-
-/// y = sum_j W_ij x_j over row i's entries in increasing j, where x_j starts at source[j].
-void mix_row(const Sparse& w, int i, const std::vector<const float*>& source, float* y, std::size_t dim) {
-  for (std::size_t start = 0; start < dim; start += chunk) {
-    const auto len = static_cast<Eigen::Index>(std::min(chunk, dim - start));
-    Eigen::Map<Eigen::VectorXf> out(y + start, len);
-    Sparse::InnerIterator it(w, i);
-    out = static_cast<float>(it.value()) * Eigen::Map<const Eigen::VectorXf>(source[it.col()] + start, len);
-    for (++it; it; ++it)
-      out += static_cast<float>(it.value()) * Eigen::Map<const Eigen::VectorXf>(source[it.col()] + start, len);
-  }
-}
 
 void sort_unique(std::vector<int>& v) {
   std::sort(v.begin(), v.end());
   v.erase(std::unique(v.begin(), v.end()), v.end());
 }
 
-/// MPI datatype for the columns `nodes` (local indices `columns`) of a column-major matrix: one message
-/// without a packing copy. Caller frees it.
-MPI_Datatype column_type(const std::vector<int>& columns, std::size_t dim, Eigen::Index outer_stride) {
+/// A committed MPI datatype, freed on destruction (unless MPI is already finalized). Move-only.
+class OwnedDatatype {
+public:
+  OwnedDatatype() = default;
+  explicit OwnedDatatype(MPI_Datatype type) noexcept : type_(type) {}
+  OwnedDatatype(OwnedDatatype&& other) noexcept : type_(std::exchange(other.type_, MPI_DATATYPE_NULL)) {}
+  OwnedDatatype& operator=(OwnedDatatype&& other) noexcept {
+    std::swap(type_, other.type_);
+    return *this;
+  }
+  OwnedDatatype(const OwnedDatatype&) = delete;
+  OwnedDatatype& operator=(const OwnedDatatype&) = delete;
+  ~OwnedDatatype() {
+    if (type_ == MPI_DATATYPE_NULL) return;
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (!finalized) MPI_Type_free(&type_);
+  }
+  MPI_Datatype get() const noexcept { return type_; }
+
+private:
+  MPI_Datatype type_ = MPI_DATATYPE_NULL;
+};
+
+/// MPI datatype for the local columns `columns` of a column-major matrix with the given outer stride:
+/// one message without a packing copy.
+OwnedDatatype column_type(const std::vector<int>& columns, std::size_t dim, Eigen::Index outer_stride) {
   std::vector<MPI_Aint> displacements;
   displacements.reserve(columns.size());
   for (int c : columns)
@@ -43,11 +65,57 @@ MPI_Datatype column_type(const std::vector<int>& columns, std::size_t dim, Eigen
   MPI_Datatype type;
   DECENT_MPI(MPI_Type_create_hindexed_block, static_cast<int>(columns.size()), static_cast<int>(dim),
              displacements.data(), MPI_FLOAT, &type);
+  OwnedDatatype owned(type);  // freed if the commit throws
   DECENT_MPI(MPI_Type_commit, &type);
-  return type;
+  return owned;
 }
 
 }  // namespace
+
+/// Everything a round does that depends only on W's sparsity pattern (and x's outer stride), not on
+/// its weights: derived once per pattern and reused while the pattern repeats.
+struct detail::GossipPlan {
+  // The key: W's pattern, row by row (row i's columns are cols[row_start[i] .. row_start[i+1])).
+  std::vector<int> row_start;
+  std::vector<int> cols;
+  Eigen::Index outer_stride = 0;
+
+  /// Remote nodes this rank's rows read, received from rank `rank` into inbox columns first_slot ...
+  struct Receive {
+    int rank;
+    std::vector<int> nodes;  // ascending
+    std::size_t first_slot;
+  };
+  /// This rank's nodes (local column indices) that rank `rank`'s rows read.
+  struct Send {
+    int rank;
+    std::vector<int> columns;  // ascending local column indices
+    bool contiguous;           // the columns form one contiguous block of x: a plain buffer
+    OwnedDatatype type;        // otherwise, a datatype picking the columns out of x
+  };
+  std::vector<Receive> receives;
+  std::vector<Send> sends;
+  std::size_t received = 0;  // inbox columns
+  RoundStats stats;
+  std::size_t chunk = max_chunk;  // mixing chunk length, floats
+
+  /// True if W has exactly this plan's pattern and x this stride.
+  bool matches(const Sparse& w, Eigen::Index stride) const {
+    if (stride != outer_stride || w.outerSize() + 1 != static_cast<Eigen::Index>(row_start.size())) return false;
+    if (w.isCompressed())  // the usual case: W's own index arrays are the key's layout
+      return w.nonZeros() == static_cast<Eigen::Index>(cols.size()) &&
+             std::memcmp(w.outerIndexPtr(), row_start.data(), row_start.size() * sizeof(int)) == 0 &&
+             std::memcmp(w.innerIndexPtr(), cols.data(), cols.size() * sizeof(int)) == 0;
+    for (Eigen::Index i = 0; i < w.outerSize(); ++i) {
+      int at = row_start[static_cast<std::size_t>(i)];
+      const int end = row_start[static_cast<std::size_t>(i) + 1];
+      for (Sparse::InnerIterator it(w, i); it; ++it, ++at)
+        if (at == end || cols[static_cast<std::size_t>(at)] != it.col()) return false;
+      if (at != end) return false;
+    }
+    return true;
+  }
+};
 
 Gossip::Gossip(const Comm& comm, Placement placement, std::size_t dim)
     : comm_(comm.dup()), placement_(placement), dim_(dim) {
@@ -58,11 +126,81 @@ Gossip::Gossip(const Comm& comm, Placement placement, std::size_t dim)
     throw std::invalid_argument("gossip: dimension " + std::to_string(dim_) + " exceeds MPI's int count limit");
 }
 
+Gossip::~Gossip() = default;
+Gossip::Gossip(Gossip&&) noexcept = default;
+Gossip& Gossip::operator=(Gossip&&) noexcept = default;
+
 void Gossip::check_shape(Eigen::Index rows, Eigen::Index cols) const {
   if (static_cast<std::size_t>(rows) != dim_ || cols != local_count())
     throw std::invalid_argument("gossip: parameters are " + std::to_string(rows) + " x " + std::to_string(cols) +
                                 ", expected dim x local nodes = " + std::to_string(dim_) + " x " +
                                 std::to_string(local_count()));
+}
+
+const detail::GossipPlan& Gossip::plan_for(const Sparse& w, Eigen::Index outer_stride) {
+  for (std::size_t k = 0; k < plans_.size(); ++k) {
+    if (plans_[k]->matches(w, outer_stride)) {
+      std::rotate(plans_.begin(), plans_.begin() + static_cast<std::ptrdiff_t>(k),
+                  plans_.begin() + static_cast<std::ptrdiff_t>(k) + 1);
+      return *plans_.front();
+    }
+  }
+  auto plan = std::make_unique<detail::GossipPlan>();
+  const int n = placement_.nodes();
+  const int me = comm_.rank();
+  const int p = comm_.size();
+  const int first = first_node();
+  plan->outer_stride = outer_stride;
+  plan->row_start.reserve(static_cast<std::size_t>(n) + 1);
+  plan->cols.reserve(static_cast<std::size_t>(w.nonZeros()));
+
+  // Every rank knows all of W, so each side derives the same traffic plan without asking:
+  // need[q] = nodes of rank q that my rows read; give[q] = my nodes that rank q's rows read.
+  std::vector<std::vector<int>> need(static_cast<std::size_t>(p)), give(static_cast<std::size_t>(p));
+  for (int i = 0; i < n; ++i) {
+    plan->row_start.push_back(static_cast<int>(plan->cols.size()));
+    const int row_owner = placement_.owner(i);
+    for (Sparse::InnerIterator it(w, i); it; ++it) {
+      const int j = static_cast<int>(it.col());
+      plan->cols.push_back(j);
+      const int col_owner = placement_.owner(j);
+      if (row_owner == me && col_owner != me)
+        need[static_cast<std::size_t>(col_owner)].push_back(j);
+      else if (row_owner != me && col_owner == me)
+        give[static_cast<std::size_t>(row_owner)].push_back(j);
+    }
+  }
+  plan->row_start.push_back(static_cast<int>(plan->cols.size()));
+
+  for (int q = 0; q < p; ++q) {
+    auto& nodes = need[static_cast<std::size_t>(q)];
+    if (nodes.empty()) continue;
+    sort_unique(nodes);
+    plan->receives.push_back({q, std::move(nodes), plan->received});
+    plan->received += plan->receives.back().nodes.size();
+  }
+  for (int q = 0; q < p; ++q) {
+    auto& nodes = give[static_cast<std::size_t>(q)];
+    if (nodes.empty()) continue;
+    sort_unique(nodes);
+    std::vector<int> columns(nodes.size());
+    for (std::size_t k = 0; k < nodes.size(); ++k) columns[k] = nodes[k] - first;
+    const bool contiguous = columns.back() - columns.front() + 1 == static_cast<int>(columns.size()) &&
+                            (columns.size() == 1 || static_cast<std::size_t>(outer_stride) == dim_);
+    OwnedDatatype type = contiguous ? OwnedDatatype() : column_type(columns, dim_, outer_stride);
+    plan->stats.bytes_sent += nodes.size() * dim_ * sizeof(float);
+    ++plan->stats.messages_sent;
+    plan->sends.push_back({q, std::move(columns), contiguous, std::move(type)});
+  }
+
+  const std::size_t columns_in_cache = 2 * static_cast<std::size_t>(local_count()) + plan->received;
+  const std::size_t fit = chunk_cache_bytes / sizeof(float) / columns_in_cache / 16 * 16;  // whole cache lines
+  plan->chunk = std::clamp(fit, min_chunk, max_chunk);
+
+  ++plans_built_;
+  plans_.insert(plans_.begin(), std::move(plan));
+  if (plans_.size() > max_plans) plans_.pop_back();
+  return *plans_.front();
 }
 
 RoundStats Gossip::round(const MixingMatrix& w, Eigen::Ref<Eigen::MatrixXf> x) {
@@ -72,84 +210,59 @@ RoundStats Gossip::round(const MixingMatrix& w, Eigen::Ref<Eigen::MatrixXf> x) {
     throw std::invalid_argument("gossip: mixing matrix has " + std::to_string(w.nodes()) + " nodes, placement has " +
                                 std::to_string(n));
   const Sparse& sw = w.sparse();
-  const int me = comm_.rank();
-  const int p = comm_.size();
   const int first = first_node();
   const int count = local_count();
+  const detail::GossipPlan& plan = plan_for(sw, x.outerStride());
 
-  // Every rank knows all of W, so each side derives the same traffic plan without asking:
-  // need[q] = nodes of rank q that my rows read; give[q] = my nodes that rank q's rows read.
-  std::vector<std::vector<int>> need(static_cast<std::size_t>(p)), give(static_cast<std::size_t>(p));
-  std::vector<char> row_is_local_only(static_cast<std::size_t>(count), 1);
-  for (int i = 0; i < n; ++i) {
-    const int row_owner = placement_.owner(i);
-    for (Sparse::InnerIterator it(sw, i); it; ++it) {
-      const int j = static_cast<int>(it.col());
-      const int col_owner = placement_.owner(j);
-      if (row_owner == me && col_owner != me) {
-        need[static_cast<std::size_t>(col_owner)].push_back(j);
-        row_is_local_only[static_cast<std::size_t>(i - first)] = 0;
-      } else if (row_owner != me && col_owner == me) {
-        give[static_cast<std::size_t>(row_owner)].push_back(j);
-      }
-    }
-  }
-
-  std::vector<const float*> source(static_cast<std::size_t>(n), nullptr);
-  for (int k = 0; k < count; ++k) source[static_cast<std::size_t>(first + k)] = x.col(k).data();
-
-  std::size_t received = 0;
-  for (auto& nodes : need) {
-    sort_unique(nodes);
-    received += nodes.size();
-  }
-  if (static_cast<std::size_t>(inbox_.cols()) != received || static_cast<std::size_t>(inbox_.rows()) != dim_)
-    inbox_.resize(static_cast<Eigen::Index>(dim_), static_cast<Eigen::Index>(received));
-  if (static_cast<std::size_t>(mixed_.cols()) != static_cast<std::size_t>(count) ||
-      static_cast<std::size_t>(mixed_.rows()) != dim_)
-    mixed_.resize(static_cast<Eigen::Index>(dim_), count);
+  source_.resize(static_cast<std::size_t>(n));
+  for (int k = 0; k < count; ++k) source_[static_cast<std::size_t>(first + k)] = x.col(k).data();
+  if (static_cast<std::size_t>(inbox_.size()) < plan.received * dim_)
+    inbox_.resize(static_cast<Eigen::Index>(plan.received * dim_));
 
   std::vector<Request> receives, sends;
-  Eigen::Index slot = 0;
-  for (int q = 0; q < p; ++q) {
-    const auto& nodes = need[static_cast<std::size_t>(q)];
-    if (nodes.empty()) continue;
-    for (std::size_t k = 0; k < nodes.size(); ++k)
-      source[static_cast<std::size_t>(nodes[k])] = inbox_.col(slot + static_cast<Eigen::Index>(k)).data();
-    receives.push_back(comm_.irecv(std::span<float>(inbox_.col(slot).data(), nodes.size() * dim_), q, gossip_tag));
-    slot += static_cast<Eigen::Index>(nodes.size());
+  receives.reserve(plan.receives.size());
+  sends.reserve(plan.sends.size());
+  for (const auto& r : plan.receives) {
+    float* slot = inbox_.data() + r.first_slot * dim_;
+    for (std::size_t k = 0; k < r.nodes.size(); ++k) source_[static_cast<std::size_t>(r.nodes[k])] = slot + k * dim_;
+    receives.push_back(comm_.irecv(std::span<float>(slot, r.nodes.size() * dim_), r.rank, gossip_tag));
   }
-
-  RoundStats stats;
-  for (int q = 0; q < p; ++q) {
-    auto& nodes = give[static_cast<std::size_t>(q)];
-    if (nodes.empty()) continue;
-    sort_unique(nodes);
-    std::vector<int> columns(nodes.size());
-    for (std::size_t k = 0; k < nodes.size(); ++k) columns[k] = nodes[k] - first;
-    const bool contiguous = columns.back() - columns.front() + 1 == static_cast<int>(columns.size()) &&
-                            (columns.size() == 1 || static_cast<std::size_t>(x.outerStride()) == dim_);
-    if (contiguous) {
-      sends.push_back(comm_.isend(std::span<const float>(x.col(columns.front()).data(), nodes.size() * dim_), q,
-                                  gossip_tag));
-    } else {
-      MPI_Datatype type = column_type(columns, dim_, x.outerStride());
-      sends.push_back(comm_.isend(x.data(), type, q, gossip_tag));
-      MPI_Type_free(&type);  // freeing a datatype in use by a pending send is allowed
-    }
-    stats.bytes_sent += nodes.size() * dim_ * sizeof(float);
-    ++stats.messages_sent;
+  for (const auto& s : plan.sends) {
+    if (s.contiguous)
+      sends.push_back(comm_.isend(std::span<const float>(x.col(s.columns.front()).data(), s.columns.size() * dim_),
+                                  s.rank, gossip_tag));
+    else
+      sends.push_back(comm_.isend(x.data(), s.type.get(), s.rank, gossip_tag));
   }
-
-  // Rows that read only local nodes run while messages travel; the rest wait for their inputs.
-  for (int k = 0; k < count; ++k)
-    if (row_is_local_only[static_cast<std::size_t>(k)]) mix_row(sw, first + k, source, mixed_.col(k).data(), dim_);
+  // Mixing overwrites x, which the sends read: everything must have arrived and left first. (On shared
+  // memory the receiver copies inside its own MPI calls, so mixing local rows earlier would not hide that
+  // copy; it would only need a second full copy of the parameters to write into.)
   wait_all(receives);
-  for (int k = 0; k < count; ++k)
-    if (!row_is_local_only[static_cast<std::size_t>(k)]) mix_row(sw, first + k, source, mixed_.col(k).data(), dim_);
-  wait_all(sends);  // x is read by the sends until here
-  x = mixed_;
-  return stats;
+  wait_all(sends);
+
+  // Chunk by chunk: every local row's chunk goes to block_, then back into x. Row i's output chunk reads
+  // only the same chunk of its inputs, so writing it back after all rows have read that chunk is exact.
+  // Each entry is computed as y = w_0 x_0, then y += w_j x_j over the row's entries in increasing j, the
+  // same expression whatever the chunk boundaries and rank count, so results are bitwise reproducible.
+  const std::size_t chunk = plan.chunk;
+  if (static_cast<std::size_t>(block_.size()) < static_cast<std::size_t>(count) * chunk)
+    block_.resize(static_cast<Eigen::Index>(static_cast<std::size_t>(count) * chunk));
+  for (std::size_t start = 0; start < dim_; start += chunk) {
+    const auto len = static_cast<Eigen::Index>(std::min(chunk, dim_ - start));
+    for (int k = 0; k < count; ++k) {
+      Eigen::Map<Eigen::VectorXf> out(block_.data() + static_cast<std::size_t>(k) * chunk, len);
+      Sparse::InnerIterator it(sw, first + k);
+      out = static_cast<float>(it.value()) *
+            Eigen::Map<const Eigen::VectorXf>(source_[static_cast<std::size_t>(it.col())] + start, len);
+      for (++it; it; ++it)
+        out += static_cast<float>(it.value()) *
+               Eigen::Map<const Eigen::VectorXf>(source_[static_cast<std::size_t>(it.col())] + start, len);
+    }
+    for (int k = 0; k < count; ++k)
+      std::memcpy(x.col(k).data() + start, block_.data() + static_cast<std::size_t>(k) * chunk,
+                  static_cast<std::size_t>(len) * sizeof(float));
+  }
+  return plan.stats;
 }
 
 RoundStats Gossip::merge(Eigen::Ref<Eigen::MatrixXf> x) {

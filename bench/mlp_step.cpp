@@ -1,0 +1,121 @@
+// P3: one training step of decent's MLP (784-256-10, batch 64, one thread): Model::loss_and_gradient plus an
+// Sgd step with momentum 0.9, as decent-train takes it. Alongside, the five matrix products of that step with
+// Eigen (the library's AVX2+FMA flags, and AVX-512) and OpenBLAS sgemm, to show where the step's time goes.
+//
+//   decent-bench-mlp [--batch 64] [--hidden 256] [--repeats 7] [--target-seconds 0.2] [--products 1]
+//
+// --products 0 times the step alone (for profilers: valgrind does not know AVX-512 instructions);
+// --inner K forces K steps per sample.
+// One JSON line per case (see measure.hpp); "mlp_step" is seconds per step, samples/s = batch / that.
+#include <functional>
+#include <iostream>
+#include <numeric>
+
+#include "decent/core/random.hpp"
+#include "decent/model/mlp.hpp"
+#include "decent/optim/sgd.hpp"
+#include "gemm_shapes.hpp"
+#include "measure.hpp"
+
+using namespace decent;
+using bench::Line;
+
+namespace decent::bench {
+std::array<double, 5> mlp_product_flops(const MlpShape& s) {
+  const double b = s.batch, in = s.input, h = s.hidden, c = s.classes;
+  return {2 * h * in * b, 2 * c * h * b, 2 * c * b * h, 2 * h * c * b, 2 * h * b * in};
+}
+}  // namespace decent::bench
+
+int main(int argc, char** argv) {
+  try {
+    bench::Options options(argc, argv, 1);
+    bench::MlpShape shape;
+    shape.batch = static_cast<int>(options.number("batch", 64));
+    shape.hidden = static_cast<int>(options.number("hidden", 256));
+    const int repeats = static_cast<int>(options.number("repeats", 7));
+    const double seconds = options.number("target-seconds", 0.2);
+    const bool with_products = options.number("products", 1) != 0;
+    const int forced = static_cast<int>(options.number("inner", 0));
+    options.check_all_used();
+
+    const Mlp model(shape.input, {shape.hidden}, shape.classes);
+    Eigen::VectorXf params(model.parameter_count()), grad(model.parameter_count());
+    Rng rng(derive_seed(3, {0}));
+    model.initialize(params, rng);
+    Batch batch;
+    batch.x.resize(shape.input, shape.batch);
+    for (Eigen::Index i = 0; i < batch.x.size(); ++i) batch.x.data()[i] = static_cast<float>(rng.uniform());
+    for (int j = 0; j < shape.batch; ++j) batch.labels.push_back(static_cast<int>(rng.below(10)));
+    SgdOptions sgd_options;
+    sgd_options.momentum = 0.9f;
+    const Sgd sgd(sgd_options);
+    SgdState state;
+    float sink = 0;
+    const std::function<void()> step = [&] {
+      sink += model.loss_and_gradient(params, batch, grad);
+      sgd.step(params, grad, state, 0.01f);
+    };
+    auto timed = [](int k, const std::function<void()>& op) {
+      const double start = bench::now();
+      for (int i = 0; i < k; ++i) op();
+      return (bench::now() - start) / k;
+    };
+    step();
+    const int k = forced > 0 ? forced
+                             : std::max(1, static_cast<int>(std::lround(seconds / std::max(timed(1, step), 1e-9))));
+    // The products: about a tenth of a sample's time each.
+    const int product_reps = std::max(1, k / 10);
+
+    std::vector<double> steps;
+    std::array<std::vector<double>, 3> products;  // summed over the five products, per variant
+    std::array<std::array<std::vector<double>, 5>, 3> each;
+    for (int r = 0; r < repeats; ++r) {
+      steps.push_back(timed(k, step));
+      if (!with_products) continue;
+      const std::array<std::array<double, 5>, 3> t{bench::avx2::mlp_products(shape, product_reps),
+                                                   bench::avx512::mlp_products(shape, product_reps),
+                                                   bench::openblas::mlp_products(shape, product_reps)};
+      for (int v = 0; v < 3; ++v) {
+        products[v].push_back(std::accumulate(t[v].begin(), t[v].end(), 0.0));
+        for (int p = 0; p < 5; ++p) each[v][p].push_back(t[v][p]);
+      }
+    }
+    if (!std::isfinite(sink)) throw std::runtime_error("the loss diverged");
+
+    if (!with_products) {
+      Line("P3", "mlp_step").field("batch", shape.batch).field("inner", k).samples("s", steps).print();
+      return 0;
+    }
+    const auto flops = bench::mlp_product_flops(shape);
+    const double total_flops = std::accumulate(flops.begin(), flops.end(), 0.0);
+    const std::string core = bench::openblas::core_name();
+    Line("P3", "mlp_step").field("model", "mlp " + std::to_string(shape.input) + "-" + std::to_string(shape.hidden) + "-10")
+        .field("batch", shape.batch).field("params", static_cast<double>(model.parameter_count())).field("inner", k)
+        .samples("s", steps).print();
+    const char* variants[3] = {"eigen_avx2", "eigen_avx512", "openblas"};
+    for (int v = 0; v < 3; ++v) {
+      Line line("P3", std::string("gemm_") + variants[v]);
+      line.field("flops", total_flops).field("inner", product_reps);
+      if (v == 2) line.field("openblas_core", core);
+      if (v < 2) line.field("avx512", (v == 0 ? bench::avx2::avx512() : bench::avx512::avx512()) ? 1 : 0);
+      for (int p = 0; p < 5; ++p) line.field(std::string("median_s_p") + std::to_string(p), bench::median(each[v][p]));
+      line.samples("s", products[v]).print();
+    }
+    const double step_s = bench::median(steps);
+    std::fprintf(stderr, "P3 mlp step: %.3f ms = %.0f samples/s (%.1f GFLOP/s in its products)\n", 1e3 * step_s,
+                 shape.batch / step_s, total_flops / step_s / 1e9);
+    for (int v = 0; v < 3; ++v) {
+      std::fprintf(stderr, "P3 %-12s products %.3f ms (%.1f GFLOP/s):", variants[v], 1e3 * bench::median(products[v]),
+                   total_flops / bench::median(products[v]) / 1e9);
+      for (int p = 0; p < 5; ++p)
+        std::fprintf(stderr, "  %s %.1f GF/s", bench::mlp_product_names[p], flops[p] / bench::median(each[v][p]) / 1e9);
+      std::fprintf(stderr, "\n");
+    }
+    std::fprintf(stderr, "P3 OpenBLAS core: %s\n", core.c_str());
+  } catch (const std::exception& e) {
+    std::cerr << "decent-bench-mlp: " << e.what() << "\n";
+    return 2;
+  }
+  return 0;
+}
