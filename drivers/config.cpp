@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "decent/compress/compressor.hpp"
+
 namespace po = boost::program_options;
 
 namespace decent::driver {
@@ -51,6 +53,29 @@ void in_range(const std::string& key, double value, double low, double high, con
   }
 }
 
+void check_compression(const TrainConfig& c) {
+  try {
+    make_compressor(c.compressor);
+  } catch (const std::invalid_argument& e) {
+    // A well-formed lowrank:R still needs the model's layout, which exists only later.
+    if (std::string(e.what()).find("needs the model's matrix layout") == std::string::npos)
+      throw config_error(std::string("compressor: ") + e.what());
+  }
+  one_of("error-feedback", c.error_feedback, {"none", "ef", "ef21", "ef21-sgdm", "econtrol"});
+  if (!(c.econtrol_eta >= 0 && c.econtrol_eta < 1e30))
+    throw config_error("econtrol-eta: must be a finite number >= 0, got " + std::to_string(c.econtrol_eta));
+  in_range("ef21-sgdm-eta", c.ef21_sgdm_eta, 1e-12, 1, "(0, 1]");
+  in_range("choco-gamma", c.choco_gamma, 1e-12, 1, "(0, 1]");
+  at_least("compress-warmup", c.compress_warmup, std::int64_t{0});
+  const bool server = c.algorithm == "server", choco = c.algorithm == "choco";
+  if (c.compressor != "none" && !server && !choco)
+    throw config_error("compressor: " + c.compressor + " needs algorithm = server (compressed gradients, with "
+                       "error-feedback) or choco (compressed gossip), but algorithm = " + c.algorithm);
+  if (c.error_feedback != "none" && !server)
+    throw config_error("error-feedback: " + c.error_feedback + " applies to algorithm = server, but algorithm = " +
+                       c.algorithm + (choco ? " (CHOCO keeps its own memory, the public copies)" : ""));
+}
+
 void validate(const TrainConfig& c) {
   at_least("nodes", c.nodes, 1);
   at_least("steps", c.steps, std::int64_t{1});
@@ -78,7 +103,7 @@ void validate(const TrainConfig& c) {
   for (int h : c.hidden)
     if (h < 1) throw config_error("hidden: layer widths must be >= 1, got " + std::to_string(h));
   in_range("label-smoothing", c.label_smoothing, 0, 0.999, "[0, 1)");
-  one_of("algorithm", c.algorithm, {"dsgd", "dpsgd", "server", "local-sgd"});
+  one_of("algorithm", c.algorithm, {"dsgd", "dpsgd", "server", "local-sgd", "choco"});
   at_least("gossip-every", c.gossip_every, std::int64_t{1});
   at_least("rounds", c.rounds, 0);
   if (c.r < 0) throw config_error("r: must be >= 0, got " + std::to_string(c.r));
@@ -90,6 +115,7 @@ void validate(const TrainConfig& c) {
   in_range("budget-window", c.budget_window, 1e-12, 1, "(0, 1]");
   at_least("merge-every", c.merge_every, std::int64_t{0});
   at_least("post-merge-rounds", c.post_merge_rounds, 0);
+  check_compression(c);
   if (!(c.lr > 0)) throw config_error("lr: must be > 0, got " + std::to_string(c.lr));
   one_of("lr-schedule", c.lr_schedule, {"constant", "step", "cosine", "constant-then-zero"});
   at_least("lr-warmup-steps", c.warmup_steps, std::int64_t{0});
@@ -148,10 +174,12 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
     ("synthetic-dim", po::value(&c.synthetic_dim)->default_value(c.synthetic_dim), "synthetic: features")
     ("synthetic-samples", po::value(&c.synthetic_samples)->default_value(c.synthetic_samples), "synthetic: training samples")
     ("synthetic-separation", po::value(&c.synthetic_separation)->default_value(c.synthetic_separation), "synthetic: class separation")
+    ("synthetic-heterogeneity", po::value(&c.synthetic_heterogeneity)->default_value(c.synthetic_heterogeneity),
+     "synthetic regression (model = linear): node i's teacher is w* + this * N(0, I/dim); > 0 partitions by node")
     ("model", po::value(&c.model)->default_value(c.model), "softmax | linear | mlp")
     ("hidden", po::value(&hidden)->default_value(hidden), "mlp hidden widths, comma list")
     ("label-smoothing", po::value(&c.label_smoothing)->default_value(c.label_smoothing), "cross-entropy label smoothing")
-    ("algorithm", po::value(&c.algorithm)->default_value(c.algorithm), "dsgd | dpsgd | server | local-sgd")
+    ("algorithm", po::value(&c.algorithm)->default_value(c.algorithm), "dsgd | dpsgd | server | local-sgd | choco")
     ("topology", po::value(&c.topology)->default_value(c.topology), "topology spec (docs/topologies.md)")
     ("weights", po::value(&c.weights), "metropolis | uniform | max-degree (static graphs)")
     ("gossip-every", po::value(&c.gossip_every)->default_value(c.gossip_every), "communicate after every H local steps")
@@ -169,6 +197,16 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
     ("final-merge", po::value(&c.final_merge)->default_value(true, "true"), "exact global average after the last step (true/false)")
     ("merge-every", po::value(&c.merge_every)->default_value(c.merge_every), "global average every M steps (0 = never)")
     ("post-merge-rounds", po::value(&c.post_merge_rounds)->default_value(c.post_merge_rounds), "gossip-only rounds after the last step, on the topology at budget r-end (needs final-merge = false)")
+    ("compressor", po::value(&c.compressor)->default_value(c.compressor),
+     "what nodes send, compressed: none | topk:F|K | randk:F|K | randk-unbiased:F|K | qsgd:S | sign | fp16 | natural "
+     "| lowrank:R (algorithm = server or choco)")
+    ("error-feedback", po::value(&c.error_feedback)->default_value(c.error_feedback),
+     "none | ef | ef21 | ef21-sgdm | econtrol (algorithm = server)")
+    ("econtrol-eta", po::value(&c.econtrol_eta)->default_value(c.econtrol_eta, "0.01"), "EControl's feedback strength eta >= 0")
+    ("ef21-sgdm-eta", po::value(&c.ef21_sgdm_eta)->default_value(c.ef21_sgdm_eta, "0.1"), "EF21-SGDM's momentum weight in (0, 1]")
+    ("choco-gamma", po::value(&c.choco_gamma)->default_value(c.choco_gamma, "0.5"), "CHOCO's consensus step in (0, 1]")
+    ("compress-warmup", po::value(&c.compress_warmup)->default_value(c.compress_warmup),
+     "steps of uncompressed communication before compression starts")
     ("lr", po::value(&c.lr)->default_value(c.lr, "0.05"), "learning rate")
     ("lr-schedule", po::value(&c.lr_schedule)->default_value(c.lr_schedule), "constant | step | cosine | constant-then-zero")
     ("lr-warmup-steps", po::value(&c.warmup_steps)->default_value(c.warmup_steps), "linear warm-up steps")
@@ -229,6 +267,24 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
   }
   c.r_end = r_end.empty() ? c.r : parse_list<double>("r-end", r_end).at(0);
   validate(c);
+  // A parameter of a method the run does not use is a mistake, not a no-op.
+  const auto unused = [&](const char* key, bool used, const std::string& needs) {
+    if (!vm[key].defaulted() && !used) throw config_error(std::string(key) + ": applies only with " + needs);
+  };
+  if (c.synthetic_heterogeneity != 0) {
+    if (!(c.synthetic_heterogeneity > 0 && c.synthetic_heterogeneity < 1e6))
+      throw config_error("synthetic-heterogeneity: must be a number >= 0, got " + std::to_string(c.synthetic_heterogeneity));
+    if (c.model != "linear" || c.dataset != "synthetic")
+      throw config_error("synthetic-heterogeneity: applies to dataset = synthetic with model = linear");
+    if (!vm["partition"].defaulted())
+      throw config_error("partition: synthetic-heterogeneity > 0 gives every node its own teacher's samples; "
+                         "leave partition unset");
+  }
+  unused("econtrol-eta", c.error_feedback == "econtrol", "error-feedback = econtrol");
+  unused("ef21-sgdm-eta", c.error_feedback == "ef21-sgdm", "error-feedback = ef21-sgdm");
+  unused("choco-gamma", c.algorithm == "choco", "algorithm = choco");
+  unused("compress-warmup", c.algorithm == "choco" || c.compressor != "none" || c.error_feedback != "none",
+         "a compressor or error feedback");
 
   // Every key's final value, for the record; help and config themselves are not settings.
   std::ostringstream ini;

@@ -44,13 +44,14 @@ struct TrainConfig {
   int synthetic_classes = 10, synthetic_dim = 32;
   std::int64_t synthetic_samples = 20000;
   double synthetic_separation = 3.0;
+  double synthetic_heterogeneity = 0;  // model = linear: > 0 gives node i its own teacher (docs/compression.md)
   // model
   std::string model = "mlp";      // softmax | linear | mlp
   std::vector<int> hidden{128};
   bool hidden_given = false;  // hidden was set explicitly (it applies to mlp only)
   double label_smoothing = 0;
   // algorithm and communication
-  std::string algorithm = "dsgd";  // dsgd | dpsgd | server | local-sgd
+  std::string algorithm = "dsgd";  // dsgd | dpsgd | server | local-sgd | choco
   std::string topology = "ring";
   std::string weights;             // empty = the topology's default
   std::int64_t gossip_every = 1;
@@ -64,6 +65,13 @@ struct TrainConfig {
   bool final_merge = true;
   std::int64_t merge_every = 0;
   int post_merge_rounds = 0;
+  // compression (docs/compression.md)
+  std::string compressor = "none";       // a make_compressor spec
+  std::string error_feedback = "none";   // none | ef | ef21 | ef21-sgdm | econtrol (algorithm = server)
+  double econtrol_eta = 0.01;
+  double ef21_sgdm_eta = 0.1;
+  double choco_gamma = 0.5;
+  std::int64_t compress_warmup = 0;
   // optimizer
   double lr = 0.05;
   std::string lr_schedule = "constant";  // constant | step | cosine | constant-then-zero

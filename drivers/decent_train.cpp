@@ -1,14 +1,22 @@
 // decent-train: decentralized training of n nodes on the MPI ranks, recorded to one HDF5 file.
 #include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <new>
+#include <optional>
+#include <stdexcept>
 #include <sstream>
 
 #include "config.hpp"
+#include "failure.hpp"
 #include "decent/algo/train.hpp"
+#include "decent/compress/compressor.hpp"
 #include "decent/core/version.hpp"
 #include "decent/data/idx.hpp"
 #include "decent/data/libsvm.hpp"
@@ -26,7 +34,7 @@ using driver::TrainConfig;
 
 namespace {
 
-constexpr int exit_usage = 2;      // bad configuration or input
+// Bad configuration or input exits with driver::exit_bad_input (2), see failure.hpp.
 constexpr int exit_diverged = 3;   // the run diverged (NaN/inf loss); the file says finished = 0
 
 constexpr std::uint64_t split_stream = 0x53504C54;   // "SPLT"
@@ -46,7 +54,35 @@ std::vector<Eigen::Index> permutation(Eigen::Index n, std::uint64_t seed) {
 struct Data {
   Dataset train, test;
   std::string source;  // said in the header
+  std::vector<std::vector<Eigen::Index>> by_node;  // heterogeneous synthetic data: node i's training samples
 };
+
+/// Node i's own teacher (synthetic-heterogeneity > 0): per node, 80% of its samples train it and 20% join
+/// the test set, so the test loss is the mean of the nodes' objectives.
+void heterogeneous_regression(const TrainConfig& c, Data& data) {
+  const Eigen::Index per_node = std::max<Eigen::Index>(2, c.synthetic_samples / c.nodes);
+  const Eigen::Index train_per_node = per_node * 4 / 5, test_per_node = per_node - train_per_node;
+  const auto parts = teacher_student_nodes(c.nodes, c.synthetic_dim, per_node, 0.1, c.synthetic_heterogeneity, c.seed);
+  data.train.features.resize(c.synthetic_dim, c.nodes * train_per_node);
+  data.train.targets.resize(c.nodes * train_per_node);
+  data.test.features.resize(c.synthetic_dim, c.nodes * test_per_node);
+  data.test.targets.resize(c.nodes * test_per_node);
+  for (int i = 0; i < c.nodes; ++i) {
+    const Dataset& part = parts[static_cast<std::size_t>(i)];
+    data.train.features.middleCols(i * train_per_node, train_per_node) = part.features.leftCols(train_per_node);
+    data.train.targets.segment(i * train_per_node, train_per_node) = part.targets.head(train_per_node);
+    data.test.features.middleCols(i * test_per_node, test_per_node) = part.features.rightCols(test_per_node);
+    data.test.targets.segment(i * test_per_node, test_per_node) = part.targets.tail(test_per_node);
+    std::vector<Eigen::Index> mine(static_cast<std::size_t>(train_per_node));
+    for (Eigen::Index k = 0; k < train_per_node; ++k) mine[static_cast<std::size_t>(k)] = i * train_per_node + k;
+    data.by_node.push_back(std::move(mine));
+  }
+  data.train.name = "teacher-student nodes (train)";
+  data.test.name = "teacher-student nodes (test)";
+  std::ostringstream source;
+  source << "synthetic teacher-student regression, a teacher per node (heterogeneity " << c.synthetic_heterogeneity << ")";
+  data.source = source.str();
+}
 
 /// Splits `all` into train and test (the first `test_fraction` of a seeded permutation is the test set).
 void split(const Dataset& all, double test_fraction, std::uint64_t seed, Data& data) {
@@ -80,7 +116,9 @@ Data load_data(const TrainConfig& c) {
     }
   } else {
     const Eigen::Index total = c.synthetic_samples + c.synthetic_samples / 4;
-    if (c.model == "linear") {
+    if (c.model == "linear" && c.synthetic_heterogeneity > 0) {
+      heterogeneous_regression(c, data);
+    } else if (c.model == "linear") {
       split(teacher_student(c.synthetic_dim, total, 0.1, c.seed), 0.2, c.seed, data);
       data.source = "synthetic teacher-student regression";
     } else {
@@ -100,8 +138,10 @@ Data load_data(const TrainConfig& c) {
   return data;
 }
 
-std::vector<std::vector<Eigen::Index>> make_partition(const TrainConfig& c, const Dataset& train) {
+std::vector<std::vector<Eigen::Index>> make_partition(const TrainConfig& c, const Data& data) {
+  const Dataset& train = data.train;
   const std::uint64_t seed = derive_seed(c.seed, {part_stream});
+  if (!data.by_node.empty()) return data.by_node;
   if (c.partition == "iid") return partition_iid(train.size(), c.nodes, seed);
   if (!train.classification())
     throw driver::config_error("partition: " + c.partition + " needs class labels; use partition = iid for regression");
@@ -138,21 +178,6 @@ ScheduleOptions schedule_options(const TrainConfig& c, Algorithm algorithm) {
     s.final_merge = true;
   }
   return s;
-}
-
-/// Bytes the run will send, computed in advance from the plan (random rounds are deterministic too).
-std::uint64_t planned_bytes(const SchedulePlan& plan, const Schedule& schedule, const Topology& topology,
-                            Algorithm algorithm, std::int64_t steps, int nodes, std::size_t dim) {
-  if (algorithm == Algorithm::server) return static_cast<std::uint64_t>(steps) * merge_bytes(nodes, dim);
-  const auto* random = dynamic_cast<const RandomTopology*>(&topology);
-  const bool by_budget = schedule.profile().has_value() && schedule.options().profile_target == "budget";
-  std::uint64_t bytes = static_cast<std::uint64_t>(plan.merges) * merge_bytes(nodes, dim);
-  for (std::int64_t round = 0; round < plan.total_gossip_rounds(); ++round) {
-    const MixingMatrix w = by_budget && random ? random->with_budget(round, plan.round_budgets[static_cast<std::size_t>(round)])
-                                               : topology.mixing_matrix(round);
-    bytes += gossip_bytes(w, dim);
-  }
-  return bytes;
 }
 
 std::string megabytes(std::uint64_t bytes) {
@@ -224,6 +249,53 @@ Dataset probe_subset(const TrainConfig& c, const Dataset& test) {
   return subset(test, order, test.name + " (probe subset)");
 }
 
+/// Why rank 0 cannot create the output file `out`, or "" if it can (as far as can be told beforehand).
+std::string output_problem(const std::string& out) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path path(out);
+  if (fs::is_directory(path, ec)) return "it is a directory";
+  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  if (!fs::exists(dir, ec)) return "directory '" + dir.string() + "' does not exist";
+  if (!fs::is_directory(dir, ec)) return "'" + dir.string() + "' is not a directory";
+  if (::access(dir.c_str(), W_OK) != 0) return "directory '" + dir.string() + "': " + std::strerror(errno);
+  if (fs::exists(path, ec) && ::access(path.c_str(), W_OK) != 0) return std::strerror(errno);
+  return "";
+}
+
+/// Collective: rank 0 (the one that writes) checks the output file before anything is loaded; every rank
+/// throws config_error if it cannot be created, so a typo in `out` never costs a data load.
+void check_output(const std::string& out, const Comm& world) {
+  std::string problem = world.rank() == 0 ? output_problem(out) : "";
+  int length = static_cast<int>(problem.size());
+  world.broadcast(std::span<int>(&length, 1), 0);
+  problem.resize(static_cast<std::size_t>(length));
+  world.broadcast(std::span<char>(problem.data(), problem.size()), 0);
+  if (!problem.empty()) throw driver::config_error("out: cannot create '" + out + "': " + problem);
+}
+
+/// Test-only failure injection (tests/e2e/rank_failure_test.sh): DECENT_TEST_FAIL=RANK:input throws a
+/// data_error on rank RANK before the run (a file only that rank cannot read); DECENT_TEST_FAIL=RANK:STEP
+/// throws a runtime_error on rank RANK at the first progress report at or after step STEP.
+struct InjectedFailure {
+  int rank = -1;
+  bool input = false;
+  std::int64_t step = 0;
+
+  static InjectedFailure from_environment() {
+    InjectedFailure f;
+    const char* text = std::getenv("DECENT_TEST_FAIL");
+    if (text == nullptr) return f;
+    const std::string spec(text);
+    const auto colon = spec.find(':');
+    if (colon == std::string::npos) return f;
+    f.rank = std::atoi(spec.substr(0, colon).c_str());
+    f.input = spec.substr(colon + 1) == "input";
+    f.step = std::atoll(spec.substr(colon + 1).c_str());
+    return f;
+  }
+};
+
 int run(const TrainConfig& c, const Comm& world, const std::string& command) {
   const bool root = world.rank() == 0;
   const Algorithm algorithm = parse_algorithm(c.algorithm);
@@ -231,13 +303,14 @@ int run(const TrainConfig& c, const Comm& world, const std::string& command) {
     throw driver::config_error("nodes: " + std::to_string(c.nodes) + " nodes cannot run on " +
                                std::to_string(world.size()) + " ranks (every rank needs a node; use nodes >= ranks)");
   const Placement placement(c.nodes, world.size());
+  check_output(c.out, world);
 
   const Data data = load_data(c);
   if (c.model == "linear" && data.train.classification())
     throw driver::config_error("model: linear is a regression model, but the dataset has class labels");
   if (c.model != "linear" && !data.train.classification())
     throw driver::config_error("model: " + c.model + " needs class labels; use model = linear for regression data");
-  const auto partition = make_partition(c, data.train);
+  const auto partition = make_partition(c, data);
   for (int node = 0; node < c.nodes; ++node)
     if (static_cast<Eigen::Index>(partition[static_cast<std::size_t>(node)].size()) < c.batch)
       throw driver::config_error("batch: " + std::to_string(c.batch) + " is larger than node " + std::to_string(node) +
@@ -274,7 +347,16 @@ int run(const TrainConfig& c, const Comm& world, const std::string& command) {
   lr_options.lr_min = static_cast<float>(c.lr_min);
   const LrSchedule lr = make_lr_schedule(c.lr_schedule, static_cast<float>(c.lr), c.steps, lr_options);
   const auto dim = static_cast<std::size_t>(model->parameter_count());
-  const std::uint64_t announced = planned_bytes(plan, schedule, *topology, algorithm, c.steps, c.nodes, dim);
+
+  TrainOptions options;
+  options.algorithm = algorithm;
+  options.compressor = c.compressor;
+  options.feedback.rule = parse_error_feedback(c.error_feedback);
+  options.feedback.econtrol_eta = static_cast<float>(c.econtrol_eta);
+  options.feedback.sgdm_eta = static_cast<float>(c.ef21_sgdm_eta);
+  options.choco_gamma = static_cast<float>(c.choco_gamma);
+  options.compress_warmup = c.compress_warmup;
+  const std::uint64_t announced = planned_bytes(options, schedule, *topology, *model);
 
   if (root) {
     std::printf("decent-train %s: %s, %d nodes on %d ranks\n", decent::version().c_str(), to_string(algorithm).c_str(),
@@ -290,7 +372,19 @@ int run(const TrainConfig& c, const Comm& world, const std::string& command) {
     else if (algorithm != Algorithm::server)
       std::printf("  topology  %s (%s weights), consensus rate %.4g per round (measured)\n", topology->name().c_str(),
                   topology->weights().c_str(), consensus_rate(*topology));
-    std::printf("  %s\n", algorithm == Algorithm::server ? "schedule: gradients all-reduced every step" : schedule.describe().c_str());
+    std::printf("  %s\n", algorithm == Algorithm::server ? (compressed_server(options)
+                                                                 ? "schedule: compressed gradients all-gathered every step"
+                                                                 : "schedule: gradients all-reduced every step")
+                                                          : schedule.describe().c_str());
+    if (compressed_server(options) || algorithm == Algorithm::choco) {
+      const auto compressor = make_compressor(c.compressor, model->matrix_blocks());
+      const auto d = static_cast<Eigen::Index>(dim);
+      std::printf("  compress  %s: %zu bytes per message (dense %zu), delta %.3g; %s%s\n", compressor->name().c_str(),
+                  compressor->message_bytes(d), dim * sizeof(float), compressor->delta(d),
+                  algorithm == Algorithm::choco ? ("CHOCO gamma " + std::to_string(c.choco_gamma)).c_str()
+                                                : ("error feedback " + c.error_feedback).c_str(),
+                  c.compress_warmup > 0 ? (", first " + std::to_string(c.compress_warmup) + " steps exact").c_str() : "");
+    }
     std::printf("  plan      %lld steps, %lld gossip rounds, %lld merges; will send %s in all\n",
                 static_cast<long long>(c.steps), static_cast<long long>(plan.total_gossip_rounds()),
                 static_cast<long long>(plan.merges), megabytes(announced).c_str());
@@ -303,12 +397,10 @@ int run(const TrainConfig& c, const Comm& world, const std::string& command) {
   std::vector<std::int32_t> rounds(plan.comm_rounds.begin(), plan.comm_rounds.end());
   recorder.write_schedule(plan.comm_steps, rounds, plan.merge_steps, schedule.describe());
 
-  TrainOptions options;
   options.landscape_every = c.landscape_every;
   options.landscape = landscape_options(c);
   const Dataset probe_data = probe_subset(c, data.test);
   options.probe_data = &probe_data;
-  options.algorithm = algorithm;
   options.batch = c.batch;
   options.sampling = c.sampling == "shuffled" ? SamplingMode::shuffled_epochs : SamplingMode::with_replacement;
   options.eval_every = c.eval_every;
@@ -317,7 +409,10 @@ int run(const TrainConfig& c, const Comm& world, const std::string& command) {
   if (mode == "auto") mode = ::isatty(STDOUT_FILENO) ? "bar" : "log";
   options.progress_every = mode == "off" ? 0 : (mode == "bar" ? std::max<std::int64_t>(1, c.steps / 200)
                                                               : std::max<std::int64_t>(1, c.steps / 10));
+  const InjectedFailure injected = InjectedFailure::from_environment();
   auto report = [&](const TrainProgress& p) {
+    if (!injected.input && injected.rank == world.rank() && p.step >= injected.step)
+      throw std::runtime_error("injected failure at step " + std::to_string(p.step) + " (DECENT_TEST_FAIL)");
     if (!root) return;
     const double rate = p.seconds > 0 ? static_cast<double>(p.step) / p.seconds : 0;
     const double eta = rate > 0 ? static_cast<double>(p.steps - p.step) / rate : 0;
@@ -353,30 +448,42 @@ int run(const TrainConfig& c, const Comm& world, const std::string& command) {
 int main(int argc, char** argv) {
   Environment environment(argc, argv);
   const Comm world = Comm::world();
+  const Comm errors = world.dup();
   const bool root = world.rank() == 0;
-  // Configuration and input are the same on every rank, so every rank fails alike and rank 0 says why.
   try {
     std::string help;
-    const auto config = driver::parse_train_config(argc, argv, &help);
+    std::optional<TrainConfig> config;
+    try {
+      config = driver::parse_train_config(argc, argv, &help);
+    } catch (const driver::config_error&) {
+      throw;
+    } catch (const std::exception& e) {
+      // Parsing sees the same arguments and file on every rank: whatever it throws is bad configuration.
+      throw driver::config_error(e.what());
+    }
     if (!config) {
       if (root) std::cout << help;
       return 0;
     }
+    if (const InjectedFailure f = InjectedFailure::from_environment(); f.input && f.rank == world.rank())
+      throw data_error("injected input failure on rank " + std::to_string(f.rank) + " (DECENT_TEST_FAIL)");
     return run(*config, world, command_line(argc, argv));
   } catch (const divergence_error& e) {
     if (root) std::cerr << "decent-train: " << e.what() << "; the output file is marked finished = 0\n";
     return exit_diverged;
   } catch (const driver::config_error& e) {
-    if (root) std::cerr << "decent-train: error: " << e.what() << "\n";
+    return driver::bad_input("decent-train", e, errors);
   } catch (const std::invalid_argument& e) {
-    if (root) std::cerr << "decent-train: error: " << e.what() << "\n";
+    return driver::bad_input("decent-train", e, errors);
   } catch (const data_error& e) {
-    if (root) std::cerr << "decent-train: error: " << e.what() << "\n";
+    return driver::bad_input("decent-train", e, errors);
   } catch (const topology_file_error& e) {
-    if (root) std::cerr << "decent-train: error: " << e.what() << "\n";
+    return driver::bad_input("decent-train", e, errors);
+  } catch (const std::bad_alloc&) {
+    // Sizes come from the options, so this is normally every rank's failure too.
+    return driver::bad_input("decent-train", std::invalid_argument("out of memory: the sizes asked for do not fit (std::bad_alloc)"),
+                             errors);
   } catch (const std::exception& e) {
-    std::cerr << "decent-train: error on rank " << world.rank() << ": " << e.what() << "\n";
-    Environment::abort(1);
+    driver::rank_failure("decent-train", e, world.rank());
   }
-  return exit_usage;
 }

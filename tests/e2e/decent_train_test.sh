@@ -103,7 +103,7 @@ expect_error "batch > shard" 2 "batch: 5000 is larger than node 0's shard" "${da
 expect_error "repeated option" 2 "'--nodes' cannot be specified more than once" "${small[@]}" --nodes 8
 expect_error "regression with label partition" 2 "partition: dirichlet needs class labels" --dataset synthetic --model linear
 expect_error "topology misfit" 2 "a 3x3 torus has 9 nodes, not 4" "${small[@]}" --topology torus:3x3
-expect_error "bad algorithm" 2 "algorithm: 'fedavg' is not allowed \(allowed: dsgd, dpsgd, server, local-sgd\)" "${small[@]}" --algorithm fedavg
+expect_error "bad algorithm" 2 "algorithm: 'fedavg' is not allowed \(allowed: dsgd, dpsgd, server, local-sgd, choco\)" "${small[@]}" --algorithm fedavg
 expect_error "negative lr" 2 "lr: must be > 0" "${small[@]}" --lr -1
 expect_error "hidden on softmax" 2 "hidden: applies to model = mlp only" "${small[@]}" --model softmax
 expect_error "bad number" 2 "steps" "${small[@]}" --steps ten
@@ -120,6 +120,46 @@ expect_error "libsvm without file" 2 "train-file: required with dataset = libsvm
 printf '1 1:0.5 2:1\n0 1:0.25 x:3\n' >"$tmp/bad.svm"
 expect_error "malformed libsvm" 2 "bad.svm:2" --dataset libsvm --train-file "$tmp/bad.svm" --nodes 2
 expect_error "missing data dir" 2 "/no/fmnist" --dataset fashion-mnist --data-dir /no/fmnist
+
+# --- compression: bytes on the wire, and combinations that make no sense --------------------------
+if run 2 "${small[@]}" --algorithm server --compressor topk:0.1 --error-feedback ef21 --compress-warmup 5 \
+     --out "$tmp/ef21.h5" >"$tmp/out" 2>"$tmp/err" &&
+   run 2 "${small[@]}" --algorithm choco --compressor sign --choco-gamma 0.3 --topology ring \
+     --out "$tmp/choco.h5" >>"$tmp/out" 2>>"$tmp/err"; then
+  pass
+  grep -q "compress  topk:0.1: " "$tmp/out" && pass || fail "no compression line: $(cat "$tmp/out")"
+  /usr/bin/python3 - "$tmp/ef21.h5" "$tmp/choco.h5" <<'PY' && pass || fail "compressed bytes_sent"
+import math, sys, h5py
+ef21, choco = h5py.File(sys.argv[1], "r"), h5py.File(sys.argv[2], "r")
+d = ef21["final/merged_params"].shape[0]
+sent = ef21["train/bytes_sent"][:]
+# 5 exact steps: a dense all-reduce of 4 nodes; then 4 messages of top-10% each reach the 3 other nodes
+k, bits = round(0.1 * d), math.ceil(math.log2(d))
+message = 4 + 4 * k + math.ceil(k * bits / 8)
+assert list(sent[:5]) == [2 * 3 * d * 4] * 5, sent[:6]
+assert all(s == 4 * 3 * message for s in sent[5:]), (sent[5:8], message)
+assert ef21.attrs["finished"] == 1 and choco.attrs["finished"] == 1
+# sign: 4-byte header, 4-byte scale, one bit per coordinate; a ring's node has 2 readers; last step merges
+sign = 4 + 4 + math.ceil(d / 8)
+c = choco["train/bytes_sent"][:]
+assert all(s == 4 * 2 * sign for s in c[:-1]), (c[:3], sign)
+assert c[-1] == 2 * 3 * d * 4
+assert choco["eval/merged_acc"][-1] > 0.5
+PY
+else
+  fail "compressed runs failed: $(cat "$tmp/err")"
+fi
+expect_error "compressor with dsgd" 2 "compressor: topk:0.1 needs algorithm = server .* or choco" "${small[@]}" --compressor topk:0.1
+expect_error "feedback with choco" 2 "error-feedback: ef21 applies to algorithm = server" "${small[@]}" --algorithm choco --error-feedback ef21
+expect_error "bad compressor" 2 "compressor: .*topk:2.5" "${small[@]}" --algorithm server --compressor topk:2.5
+expect_error "bad feedback" 2 "error-feedback: 'ef22' is not allowed" "${small[@]}" --algorithm server --error-feedback ef22
+expect_error "eta without econtrol" 2 "econtrol-eta: applies only with error-feedback = econtrol" "${small[@]}" --algorithm server \
+  --error-feedback ef21 --econtrol-eta 0.01
+expect_error "gamma out of range" 2 "choco-gamma: 1.5 is outside \(0, 1\]" "${small[@]}" --algorithm choco --choco-gamma 1.5
+expect_error "gamma without choco" 2 "choco-gamma: applies only with algorithm = choco" "${small[@]}" --choco-gamma 0.5
+expect_error "warm-up without compression" 2 "compress-warmup: applies only with a compressor" "${small[@]}" --compress-warmup 10
+expect_error "heterogeneity on classification" 2 "synthetic-heterogeneity: applies to dataset = synthetic with model = linear" \
+  "${small[@]}" --synthetic-heterogeneity 1
 
 # --- divergence: exit 3, file kept but marked unfinished ------------------------------------------
 expect_error "divergence" 3 "training diverged.*at step" --dataset synthetic --model linear --partition iid --nodes 4 --steps 200 \

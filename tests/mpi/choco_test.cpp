@@ -183,3 +183,33 @@ TEST_CASE("choco counts every message once per reader, and refuses edges it keep
   CHECK_THROWS_AS(ChocoGossip(world, Placement(n + 1, world.size()), dim, choco_readers(*ring), make_compressor("sign"), 1),
                   std::invalid_argument);
 }
+
+TEST_CASE("after a merge, synchronized copies keep the merged models together", "[choco]") {
+  const Comm world = Comm::world();
+  const int n = 6, dim = 64;
+  const auto ring = make_topology("ring", n);
+  const Placement placement(n, world.size());
+  const Eigen::MatrixXf x0 = initial(n, dim).middleCols(placement.first(world.rank()), placement.count(world.rank()));
+  ChocoGossip synced(world, placement, dim, choco_readers(*ring), make_compressor("topk:0.1"), 2);
+  ChocoGossip stale(world, placement, dim, choco_readers(*ring), make_compressor("topk:0.1"), 2);
+  Columns a(x0), b(x0);
+  for (int round = 0; round < 5; ++round) {
+    synced.round(ring->mixing_matrix(round), a.view(), 0.3f);
+    stale.round(ring->mixing_matrix(round), b.view(), 0.3f);
+  }
+  // An exact merge: every column becomes the same vector; only `synced` is told.
+  const Eigen::VectorXf merged = initial(n, dim, 99).col(0);
+  a.view().colwise() = merged;
+  b.view().colwise() = merged;
+  synced.synchronize(merged);
+  synced.round(ring->mixing_matrix(5), a.view(), 0.3f);
+  stale.round(ring->mixing_matrix(5), b.view(), 0.3f);
+  for (Eigen::Index k = 0; k < a.view().cols(); ++k) {
+    CHECK(a.view().col(k) == merged);
+    CHECK(synced.public_copy(placement.first(world.rank()) + static_cast<int>(k)) == merged);
+  }
+  // Without synchronizing, the copies from before the merge pull the merged models apart again.
+  const double moved = (b.view().colwise() - merged).cwiseAbs().maxCoeff();
+  CHECK(world.allreduce(moved, ReduceOp::max) > 1e-3);
+  CHECK_THROWS_AS(synced.synchronize(Eigen::VectorXf(dim + 1)), std::invalid_argument);
+}

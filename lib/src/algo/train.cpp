@@ -195,6 +195,7 @@ public:
       if ((t + 1) % options_.eval_every == 0 || last || probe) evaluate(t, report, probe);
       if (merge) {
         gossip_.merge(x());
+        if (choco_) choco_->synchronize(x().col(0));  // every node knows the merged model
         ++merges_;
       }
       if (progress && options_.progress_every > 0 && ((t + 1) % options_.progress_every == 0 || last)) {

@@ -95,6 +95,13 @@ Eigen::Ref<const Eigen::VectorXf> ChocoGossip::public_copy(int node) const {
   return copies_storage_.col(column_of(node)).head(static_cast<Eigen::Index>(dim_));
 }
 
+void ChocoGossip::synchronize(Eigen::Ref<const Eigen::VectorXf> merged) {
+  if (static_cast<std::size_t>(merged.size()) != dim_)
+    throw std::invalid_argument("choco: merged vector has " + std::to_string(merged.size()) + " entries, expected " +
+                                std::to_string(dim_));
+  copies_storage_.topRows(static_cast<Eigen::Index>(dim_)).colwise() = merged;
+}
+
 std::size_t ChocoGossip::message_bytes(bool exact) const {
   return (exact ? *exact_ : *compressor_).message_bytes(static_cast<Eigen::Index>(dim_));
 }

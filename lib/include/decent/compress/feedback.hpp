@@ -30,7 +30,7 @@ std::vector<std::string> error_feedback_names();
 struct FeedbackOptions {
   ErrorFeedback rule = ErrorFeedback::none;
   /// EControl's feedback strength eta >= 0 (0 with h_i^0 = C(g_i^0) is exactly EF21).
-  float econtrol_eta = 0.1f;
+  float econtrol_eta = 0.01f;
   /// EF21-SGDM's momentum weight eta in (0, 1] (1: plain EF21).
   float sgdm_eta = 0.1f;
 };

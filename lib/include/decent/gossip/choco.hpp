@@ -42,6 +42,11 @@ public:
   /// Collective. Throws std::invalid_argument if w reads a node outside `readers` or shapes mismatch.
   RoundStats round(const MixingMatrix& w, Eigen::Ref<Eigen::MatrixXf> x, float gamma, bool exact = false);
 
+  /// After an exact merge every node holds the same x, and every node knows it: sets every public copy
+  /// this rank holds to `merged` without communication, so copies stay consistent and the next round
+  /// does not pull the merged models apart. Throws std::invalid_argument on a size mismatch.
+  void synchronize(Eigen::Ref<const Eigen::VectorXf> merged);
+
   /// Node-to-node bytes of one round: every node's message times its number of readers.
   std::uint64_t round_bytes(bool exact = false) const;
   /// Bytes of one node's message.
