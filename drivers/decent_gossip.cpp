@@ -4,22 +4,26 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <new>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "failure.hpp"
+#include "program_options_error.hpp"
 
 #include "decent/core/random.hpp"
 #include "decent/gossip/gossip.hpp"
 #include "decent/mpi/environment.hpp"
 #include "decent/probe/consensus.hpp"
+#include "decent/topology/file.hpp"
 #include "decent/topology/topology.hpp"
 
 namespace po = boost::program_options;
 using namespace decent;
 
 namespace {
-
-constexpr int exit_usage = 2;
 
 struct Options {
   std::string topology = "ring";
@@ -130,17 +134,24 @@ int run(const Options& o, const Comm& world) {
 int main(int argc, char** argv) {
   Environment environment(argc, argv);
   const Comm world = Comm::world();
-  // Options and sizes are the same on every rank, so every rank fails alike; rank 0 alone says why.
+  const Comm errors = world.dup();
+  // Options, sizes and topology files are the same on every rank, so every rank fails alike and rank 0
+  // alone says why (driver/failure.hpp).
   try {
     const std::optional<Options> o = parse(argc, argv, world.rank() == 0);
     return o ? run(*o, world) : 0;
   } catch (const po::error& e) {
-    if (world.rank() == 0) std::cerr << "decent-gossip: error: " << e.what() << " (see decent-gossip --help)\n";
+    return driver::bad_input("decent-gossip", std::invalid_argument(driver::error_message(e) + " (see decent-gossip --help)"),
+                             errors);
   } catch (const std::invalid_argument& e) {
-    if (world.rank() == 0) std::cerr << "decent-gossip: error: " << e.what() << "\n";
+    return driver::bad_input("decent-gossip", e, errors);
+  } catch (const topology_file_error& e) {
+    return driver::bad_input("decent-gossip", e, errors);
+  } catch (const std::bad_alloc&) {
+    // Sizes come from the options, so this is normally every rank's failure too.
+    return driver::bad_input("decent-gossip", std::invalid_argument("out of memory: the sizes asked for do not fit (std::bad_alloc)"),
+                             errors);
   } catch (const std::exception& e) {
-    std::cerr << "decent-gossip: error on rank " << world.rank() << ": " << e.what() << "\n";
-    Environment::abort(1);
+    driver::rank_failure("decent-gossip", e, world.rank());
   }
-  return exit_usage;
 }

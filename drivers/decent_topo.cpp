@@ -10,6 +10,8 @@
 #include <sstream>
 #include <string>
 
+#include "program_options_error.hpp"
+
 #include "decent/mpi/environment.hpp"
 #include "decent/topology/file.hpp"
 #include "decent/topology/spectral.hpp"
@@ -194,7 +196,7 @@ int main(int argc, char** argv) {
     else print_text(*topology, summary, topology->weights());
     return 0;
   } catch (const po::error& e) {
-    std::cerr << "decent-topo: error: " << e.what() << " (see decent-topo --help)\n";
+    std::cerr << "decent-topo: error: " << driver::error_message(e) << " (see decent-topo --help)\n";
   } catch (const std::exception& e) {
     std::cerr << "decent-topo: error: " << e.what() << "\n";
   }

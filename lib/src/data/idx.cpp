@@ -34,6 +34,9 @@ struct IdxFile {
 };
 
 Bytes read_all(const std::string& path) {
+  std::error_code ignored;
+  // fopen opens a directory and then fails to read it: say what it is instead of "read error".
+  if (std::filesystem::is_directory(path, ignored)) throw data_error(path + ": cannot open file: is a directory");
   std::FILE* file = std::fopen(path.c_str(), "rb");
   if (file == nullptr) throw data_error(path + ": cannot open file: " + std::strerror(errno));
   Bytes bytes;

@@ -5,7 +5,9 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string_view>
 #include <system_error>
 #include <utility>
@@ -16,6 +18,10 @@ namespace {
 
 // Far above any real feature count, well below int overflow in the dense row index.
 constexpr long long max_index = (1LL << 31) - 1;
+// The dense features (dim x N floats) may hold at most this many values (512 MiB): a one-line file
+// "1 2000000000:1" must be an error naming the line, not an 8 GB allocation. Mnist, covtype or SUSY
+// in LIBSVM form fit (47M, 31M, 90M values); a sparse set like rcv1 (20242 x 47236) never fitted densely.
+constexpr long long max_dense_values = 1LL << 27;
 
 /// Where a problem is: every message starts "path:line: " so editors and terminals can jump to it.
 struct FileLine {
@@ -26,6 +32,24 @@ struct FileLine {
     throw data_error(path + ":" + std::to_string(line) + ": " + problem);
   }
 };
+
+/// A token as quoted in a message: bytes outside printable ASCII as \xHH, and at most 40 of them, so a
+/// binary or runaway line gives a short, one-line message.
+std::string shown(std::string_view token) {
+  constexpr std::size_t max_shown = 40;
+  std::string out;
+  for (std::size_t k = 0; k < token.size() && k < max_shown; ++k) {
+    const auto c = static_cast<unsigned char>(token[k]);
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      constexpr char hex[] = "0123456789abcdef";
+      out += {'\\', 'x', hex[c >> 4], hex[c & 15]};
+    }
+  }
+  if (token.size() > max_shown) out += "... (" + std::to_string(token.size()) + " bytes)";
+  return out;
+}
 
 /// The tokens of one line, comment removed; '\r' counts as blank so files from Windows read the same.
 void split_tokens(std::string_view line, std::vector<std::string_view>& tokens) {
@@ -54,6 +78,9 @@ bool parse_real(std::string_view token, Real& value) {
 Dataset read_libsvm(const std::string& path, std::string name, LibsvmOptions opts) {
   if (opts.dim < 0) throw std::invalid_argument("read_libsvm: opts.dim = " + std::to_string(opts.dim) +
                                                 " must be >= 0 (0 = the largest index in the file)");
+  std::error_code ignored;
+  // An ifstream opens a directory and then reads nothing: say what it is instead of "no samples".
+  if (std::filesystem::is_directory(path, ignored)) throw data_error(path + ": cannot open file: is a directory");
   std::ifstream in(path);
   if (!in) throw data_error(path + ": cannot open file: " + std::strerror(errno));
 
@@ -75,26 +102,26 @@ Dataset read_libsvm(const std::string& path, std::string name, LibsvmOptions opt
     if (tokens.empty()) continue;
     double label = 0;
     if (!parse_real(tokens[0], label))
-      at.fail("label '" + std::string(tokens[0]) + "' is not a finite number: expected `label index:value ...`");
+      at.fail("label '" + shown(tokens[0]) + "' is not a finite number: expected `label index:value ...`");
     const auto sample = static_cast<Eigen::Index>(values.size());
     long long previous = 0;
     for (std::size_t k = 1; k < tokens.size(); ++k) {
       const std::string_view token = tokens[k];
       const std::size_t colon = token.find(':');
       if (colon == std::string_view::npos)
-        at.fail("feature '" + std::string(token) + "' has no ':': expected index:value");
+        at.fail("feature '" + shown(token) + "' has no ':': expected index:value");
       const std::string_view index_text = token.substr(0, colon);
       const std::string_view value_text = token.substr(colon + 1);
       long long index = 0;
       const char* end = index_text.data() + index_text.size();
       const auto [ptr, ec] = std::from_chars(index_text.data(), end, index);
       if (ec == std::errc::result_out_of_range || (ec == std::errc{} && ptr == end && index > max_index))
-        at.fail("index '" + std::string(index_text) + "' is too large: expected at most " + std::to_string(max_index));
+        at.fail("index '" + shown(index_text) + "' is too large: expected at most " + std::to_string(max_index));
       if (ec != std::errc{} || ptr != end)
-        at.fail("index '" + std::string(index_text) + "' in '" + std::string(token) +
+        at.fail("index '" + shown(index_text) + "' in '" + shown(token) +
                 "' is not an integer: expected a positive feature index");
       if (index <= 0)
-        at.fail("index " + std::to_string(index) + " in '" + std::string(token) +
+        at.fail("index " + std::to_string(index) + " in '" + shown(token) +
                 "' is not positive: feature indices start at 1");
       if (index <= previous)
         at.fail("index " + std::to_string(index) + " follows index " + std::to_string(previous) +
@@ -104,13 +131,20 @@ Dataset read_libsvm(const std::string& path, std::string name, LibsvmOptions opt
                 " given in the options");
       float value = 0;
       if (!parse_real(value_text, value))
-        at.fail("value '" + std::string(value_text) + "' of index " + std::to_string(index) +
+        at.fail("value '" + shown(value_text) + "' of index " + std::to_string(index) +
                 " is not a finite number");
       previous = index;
       entries.push_back({static_cast<Eigen::Index>(index - 1), sample, value});
     }
+    if (opts.task == LibsvmTask::regression && std::abs(label) > std::numeric_limits<float>::max())
+      at.fail("target '" + shown(tokens[0]) + "' is outside the range of a float (about +-3.4e38)");
     max_seen = std::max(max_seen, previous);
     values.push_back(label);
+    const long long rows = opts.dim > 0 ? static_cast<long long>(opts.dim) : max_seen;
+    if (rows > max_dense_values / static_cast<long long>(values.size()))
+      at.fail("the dense features would be " + std::to_string(rows) + " x " + std::to_string(values.size()) +
+              " values (dimension x samples so far), above the reader's limit of " +
+              std::to_string(max_dense_values) + " (512 MiB of floats)");
   }
   if (in.bad()) throw data_error(path + ":" + std::to_string(at.line + 1) + ": read error");
   if (values.empty()) {

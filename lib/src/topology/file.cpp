@@ -19,8 +19,10 @@ namespace {
 // Same tolerance as MixingMatrix's default, so a file we accept also passes its validation.
 constexpr double row_sum_tolerance = 1e-9;
 // A cap well below int's range: a typo such as "nodes 2000000000" is an error naming the line, not an
-// allocation failure (a topology's dense spectral analysis is far out of reach long before this).
-constexpr long long max_node_id = (1LL << 24) - 1;
+// allocation failure (a topology's dense spectral analysis is far out of reach long before this). At
+// 2^24 the 23-byte file "nodes 16777215\n0 1 0.5\n" took 1.5 GB and 11 s to read (found by the fuzzer);
+// at 2^20 such a file costs about 100 MB.
+constexpr long long max_node_id = (1LL << 20) - 1;
 
 /// Where a problem is: every message starts "path:line: " so editors and terminals can jump to it.
 struct FileLine {
@@ -50,6 +52,24 @@ std::string format_short(double value) {
   return std::string(text, result.ptr);
 }
 
+/// A token as quoted in a message: bytes outside printable ASCII as \xHH, and at most 40 of them, so a
+/// binary or runaway line gives a short, one-line message.
+std::string shown(std::string_view token) {
+  constexpr std::size_t max_shown = 40;
+  std::string out;
+  for (std::size_t k = 0; k < token.size() && k < max_shown; ++k) {
+    const auto c = static_cast<unsigned char>(token[k]);
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      constexpr char hex[] = "0123456789abcdef";
+      out += {'\\', 'x', hex[c >> 4], hex[c & 15]};
+    }
+  }
+  if (token.size() > max_shown) out += "... (" + std::to_string(token.size()) + " bytes)";
+  return out;
+}
+
 /// The tokens of one line, comment removed. '\r' counts as blank so files edited on Windows read the same.
 std::vector<std::string_view> split_tokens(std::string_view line) {
   line = line.substr(0, line.find('#'));
@@ -72,11 +92,11 @@ long long parse_count(const FileLine& at, std::string_view token, const std::str
   // from_chars accepts a leading '-', and "-0" would otherwise slip through as 0.
   const bool negative = !token.empty() && token.front() == '-';
   if (ec == std::errc::result_out_of_range && !negative)
-    at.fail(what + " '" + std::string(token) + "' is too large (at most " + std::to_string(max_node_id) + ")");
+    at.fail(what + " '" + shown(token) + "' is too large (at most " + std::to_string(max_node_id) + ")");
   if (ec != std::errc{} || ptr != end || negative)
-    at.fail(what + " '" + std::string(token) + "' is not a non-negative integer");
+    at.fail(what + " '" + shown(token) + "' is not a non-negative integer");
   if (value > max_node_id)
-    at.fail(what + " '" + std::string(token) + "' is too large (at most " + std::to_string(max_node_id) + ")");
+    at.fail(what + " '" + shown(token) + "' is too large (at most " + std::to_string(max_node_id) + ")");
   return value;
 }
 
@@ -85,11 +105,11 @@ double parse_weight(const FileLine& at, std::string_view token) {
   const char* end = token.data() + token.size();
   const auto [ptr, ec] = std::from_chars(token.data(), end, value, std::chars_format::general);
   if (ec == std::errc::result_out_of_range)
-    at.fail("weight '" + std::string(token) + "' is out of range of a double; weights must be > 0 and <= 1");
+    at.fail("weight '" + shown(token) + "' is out of range of a double; weights must be > 0 and <= 1");
   if (ec != std::errc{} || ptr != end)
-    at.fail("weight '" + std::string(token) + "' is not a real number");
+    at.fail("weight '" + shown(token) + "' is not a real number");
   if (!std::isfinite(value) || value <= 0.0 || value > 1.0)
-    at.fail("weight '" + std::string(token) + "' is out of range: weights must be finite, > 0 and <= 1");
+    at.fail("weight '" + shown(token) + "' is out of range: weights must be finite, > 0 and <= 1");
   return value;
 }
 
@@ -138,7 +158,7 @@ void parse_keyword(const FileLine& at, const std::vector<std::string_view>& toke
     file.directed = true;
     file.directed_line = at.line;
   } else {
-    at.fail("unknown keyword '" + keyword + "' (expected 'nodes', 'directed' or an edge 'i j [weight]')");
+    at.fail("unknown keyword '" + shown(keyword) + "' (expected 'nodes', 'directed' or an edge 'i j [weight]')");
   }
 }
 

@@ -191,6 +191,15 @@ TEST_CASE("read_idx names the file and byte offset of every problem", "[data][id
     const auto [p, m] = image_error(cut(good_images, 26));
     CHECK_THAT(m, Contains(p + ": byte 26:") && Contains("expected 12 data bytes") && Contains("found 10"));
   }
+  SECTION("a header that claims 2^31 images in a 100-byte file is refused before any allocation") {
+    Bytes b{0, 0, 0x08, 0x03};
+    put32(b, 1u << 31);
+    put32(b, 28);
+    put32(b, 28);
+    b.resize(100, 7);
+    const auto [p, m] = image_error(b);
+    CHECK_THAT(m, Contains(p + ": byte 100:") && Contains("expected 1683627180032 data bytes") && Contains("found 84"));
+  }
   SECTION("trailing bytes") {
     Bytes b = good_images;
     b.insert(b.end(), {1, 2, 3});

@@ -120,6 +120,11 @@ TEST_CASE("read_libsvm names the file and line of every problem", "[data][libsvm
       {"empty index", "1 :1\n", 1, "index '' in ':1' is not an integer"},
       {"huge index", "1 99999999999999999999:1\n", 1, "is too large"},
       {"qid is not supported", "1 qid:3 1:1\n", 1, "index 'qid'"},
+      {"control characters are escaped", "1 1:1\n\x01\x1b[2J 1:1\n", 2, "label '\\x01\\x1b[2J' is not a finite number"},
+      {"long tokens are cut", "1 1:1\n1 1:1234567890123456789012345678901234567890123\n", 2,
+       "value '1234567890123456789012345678901234567890... (43 bytes)' of index 1"},
+      {"dense features above 2^27 values", "1 1:1\n1 2147483647:1\n", 2, "above the reader's limit of 134217728"},
+      {"given dim times samples above 2^27", "1 1:1\n1 1:1\n1 1:1\n", 3, "67108864 x 3 values", 1 << 26},
   };
   for (const Broken& c : cases) {
     SECTION(c.name) {
@@ -129,6 +134,13 @@ TEST_CASE("read_libsvm names the file and line of every problem", "[data][libsvm
       const std::string m = error_of([&] { read_libsvm(p, "bad", opts); });
       CHECK_THAT(m, Contains(p + ":" + std::to_string(c.line) + ": ") && Contains(c.says));
     }
+  }
+  SECTION("regression target outside the float range") {
+    const std::string p = dir.file("bad.svm", "1 1:1\n-1e39 1:2\n");
+    LibsvmOptions opts;
+    opts.task = LibsvmTask::regression;
+    CHECK_THAT(error_of([&] { read_libsvm(p, "bad", opts); }),
+               Contains(p + ":2: ") && Contains("target '-1e39' is outside the range of a float"));
   }
   SECTION("missing file") {
     const std::string p = dir.path("nowhere.svm");

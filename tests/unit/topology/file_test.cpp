@@ -124,6 +124,8 @@ TEST_CASE("malformed files name the path, the line and the problem", "[topology]
       {"overflow_id", "0 1\n0 99999999999999999999999\n", 2, "too large"},
       {"id_beyond_int", "0 4294967296\n", 1, "too large"},
       {"huge_node_count", "nodes 2000000000\n0 1\n", 1, "too large"},
+      {"node_count_above_cap", "nodes 16777215\n0 1 0.5\n", 1, "'16777215' is too large (at most 1048575)"},
+      {"binary_token", "0 1\n1 \x01\x1b[2J\n", 2, "node id '\\x01\\x1b[2J' is not a non-negative integer"},
       {"zero_weight", "0 1 0.5\n1 2 0\n", 2, "out of range"},
       {"weight_above_one", "0 1 1.5\n", 1, "out of range"},
       {"negative_weight", "0 1 -0.25\n", 1, "out of range"},

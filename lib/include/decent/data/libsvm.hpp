@@ -26,8 +26,10 @@ struct LibsvmOptions {
 /// Classification: the distinct label values, sorted ascending, become classes 0..C-1 (for example
 /// {-1, +1} -> {0, 1}, {1, 2, 3} -> {0, 1, 2}, {0, 5} -> {0, 1}); regression: targets keep the values.
 /// Throws data_error naming the file and the 1-based line for: a missing file, a non-numeric or
-/// non-finite label or value, a feature without ':', an index that is not a positive integer, indices
-/// that do not increase, an index above opts.dim (when given), and a file without any sample.
+/// non-finite label or value, a regression target outside the float range, a feature without ':', an
+/// index that is not a positive integer, indices that do not increase, an index above opts.dim (when
+/// given), dense features of more than 2^27 values (512 MiB; dim x samples, reported at the line that
+/// crosses it), and a file without any sample.
 /// Throws std::invalid_argument if opts.dim < 0.
 Dataset read_libsvm(const std::string& path, std::string name, LibsvmOptions opts = {});
 
