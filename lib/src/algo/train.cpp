@@ -52,9 +52,12 @@ std::uint64_t planned_bytes(const TrainOptions& options, const Schedule& schedul
   const auto dim = static_cast<std::size_t>(model.parameter_count());
   const std::int64_t steps = schedule.options().steps, warmup = options.compress_warmup;
   const SchedulePlan plan = schedule.plan();
+  const auto message_bytes = [&](const std::string& spec) -> std::uint64_t {
+    return make_compressor(spec, model.matrix_blocks())->message_bytes(static_cast<Eigen::Index>(dim));
+  };
   if (options.algorithm == Algorithm::server) {
     if (!compressed_server(options)) return static_cast<std::uint64_t>(steps) * merge_bytes(n, dim);
-    const auto message = make_compressor(options.compressor, model.matrix_blocks())->message_bytes(static_cast<Eigen::Index>(dim));
+    const std::uint64_t message = message_bytes(options.compressor);
     const std::int64_t exact = std::min(warmup, steps);
     return static_cast<std::uint64_t>(exact) * merge_bytes(n, dim) +
            static_cast<std::uint64_t>(steps - exact) * static_cast<std::uint64_t>(n) *
@@ -64,8 +67,7 @@ std::uint64_t planned_bytes(const TrainOptions& options, const Schedule& schedul
   if (options.algorithm == Algorithm::choco) {
     std::uint64_t readers = 0;
     for (const auto& r : choco_readers(topology)) readers += r.size();
-    const auto compressed = readers * make_compressor(options.compressor, model.matrix_blocks())->message_bytes(static_cast<Eigen::Index>(dim));
-    const auto exact = readers * make_compressor("none")->message_bytes(static_cast<Eigen::Index>(dim));
+    const std::uint64_t compressed = readers * message_bytes(options.compressor), exact = readers * message_bytes("none");
     for (std::size_t k = 0; k < plan.comm_steps.size(); ++k)
       bytes += static_cast<std::uint64_t>(plan.comm_rounds[k]) * (plan.comm_steps[k] < warmup ? exact : compressed);
     return bytes + static_cast<std::uint64_t>(plan.post_merge_rounds) * (steps - 1 < warmup ? exact : compressed);
@@ -138,8 +140,8 @@ public:
     Eigen::VectorXf initial(static_cast<Eigen::Index>(dim_));
     check_compression(options);
     if (compressed_server(options)) {
-      server_ = std::make_unique<CompressedServer>(comm, placement, dim_, make_compressor(options.compressor, model.matrix_blocks()),
-                                                   options.feedback, options.seed);
+      server_ = std::make_unique<CompressedServer>(
+          comm, placement, dim_, make_compressor(options.compressor, model.matrix_blocks()), options.feedback, options.seed);
       direction_.resize(static_cast<Eigen::Index>(dim_));
     }
     if (options.algorithm == Algorithm::choco)
