@@ -2,10 +2,13 @@
 
 #include <boost/program_options.hpp>
 #include <charconv>
+#include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "decent/compress/compressor.hpp"
+#include "program_options_error.hpp"
 
 namespace po = boost::program_options;
 
@@ -85,7 +88,8 @@ void validate(const TrainConfig& c) {
   at_least("landscape-every", c.landscape_every, std::int64_t{-1});
   at_least("interp-points", c.interp_points, 0);
   at_least("landscape-grid", c.landscape_grid, 0);
-  if (!(c.landscape_extent > 0)) throw config_error("landscape-extent: must be > 0");
+  if (!(c.landscape_extent > 0 && std::isfinite(c.landscape_extent)))
+    throw config_error("landscape-extent: must be finite and > 0");
   at_least("probe-samples", c.probe_samples, 1);
   if (c.plane != "pca" && c.plane.rfind("nodes:", 0) != 0)
     throw config_error("plane: '" + c.plane + "' is not allowed (allowed: pca, nodes:I,J,K)");
@@ -236,6 +240,8 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
     }
     if (vm.count("config")) {
       const std::string path = vm["config"].as<std::string>();
+      std::error_code ec;
+      if (std::filesystem::is_directory(path, ec)) throw config_error("config: cannot read '" + path + "': it is a directory");
       std::ifstream file(path);
       if (!file) throw config_error("config: cannot read '" + path + "'");
       // Stored after the command line, so command-line values win.
@@ -245,7 +251,7 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
   } catch (const config_error&) {
     throw;
   } catch (const po::error& e) {
-    throw config_error(std::string(e.what()) + " (see decent-train --help)");
+    throw config_error(error_message(e) + " (see decent-train --help)");
   }
   c.hidden = hidden.empty() ? std::vector<int>{} : parse_list<int>("hidden", hidden);
   c.hidden_given = !vm["hidden"].defaulted();
@@ -259,13 +265,22 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
     const auto end = std::to_chars(text, text + sizeof text, c.r).ptr;
     c.topology = "random:" + std::string(text, end);
   } else if (c.topology.rfind("random:", 0) == 0) {
-    const double spec_r = parse_list<double>("topology", c.topology.substr(7)).at(0);
+    const auto budget = parse_list<double>("topology", c.topology.substr(7));
+    if (budget.size() != 1)
+      throw config_error("topology: '" + c.topology + "' needs one budget after 'random:', e.g. random:0.2");
+    const double spec_r = budget[0];
     if (c.r_given && spec_r != c.r)
       throw config_error("r: " + std::to_string(c.r) + " conflicts with topology = " + c.topology +
                          " (give the budget once)");
     c.r = spec_r;
   }
-  c.r_end = r_end.empty() ? c.r : parse_list<double>("r-end", r_end).at(0);
+  if (!r_end.empty()) {
+    const auto end = parse_list<double>("r-end", r_end);
+    if (end.size() != 1) throw config_error("r-end: '" + r_end + "' must be one number");
+    c.r_end = end[0];
+  } else {
+    c.r_end = c.r;
+  }
   validate(c);
   // A parameter of a method the run does not use is a mistake, not a no-op.
   const auto unused = [&](const char* key, bool used, const std::string& needs) {

@@ -110,6 +110,8 @@ expect_error "bad number" 2 "steps" "${small[@]}" --steps ten
 expect_error "profile needs random" 2 "budget-profile: with budget-target = budget" "${small[@]}" --budget-profile late-switch \
   --budget-target budget --out "$tmp/never.h5"
 [ ! -e "$tmp/never.h5" ] && pass || fail "a run refused for its configuration left an output file"
+expect_error "random without a budget" 2 "topology: 'random:' needs one budget" "${small[@]}" --topology random:
+expect_error "two end budgets" 2 "r-end: '0.1,0.2' must be one number" "${small[@]}" --r-end 0.1,0.2
 expect_error "conflicting budgets" 2 "r: 0.500000 conflicts with topology = random:0.2" "${small[@]}" --topology random:0.2 --r 0.5
 if run 1 "${small[@]}" --topology random --r 0.3 --out "$tmp/r.h5" >"$tmp/out" 2>&1 &&
    grep -q "topology  random:0.3 " "$tmp/out"; then pass; else fail "topology = random does not take r: $(cat "$tmp/out")"; fi
