@@ -39,7 +39,7 @@ check_stderr() {
   local ours others
   ours=$(grep -c '^decent-train: ' "$err")
   others=$(grep -v '^decent-train: ' "$err" | grep -v '^-*$' |
-           grep -Evc 'MPI_ABORT was invoked|with errorcode|NOTE: invoking MPI_ABORT|You may or may not see output|exactly when Open MPI kills them|exited on signal 9|Primary job +terminated normally|a non-zero exit code|ORTE_ERROR_LOG: .* show_help\.c at line [0-9]+$|^$')
+           grep -Evc 'MPI_ABORT was invoked|with errorcode|NOTE: invoking MPI_ABORT|You may or may not see output|exactly when Open MPI kills them|exited on signal 9|Primary job +terminated normally|a non-zero exit code|ORTE_ERROR_LOG: .*show_help\.c at line [0-9]+$|^$')
   if [ "$ours" -ne 1 ]; then fail "$what: expected one decent-train line, got $ours: $(cat "$err")"
   elif ! grep -Eq "$pattern" "$err"; then fail "$what: no line matches '$pattern': $(cat "$err")"
   elif grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:|[Bb]acktrace|Segmentation|core dumped|terminate called' "$err"; then
