@@ -73,7 +73,7 @@ run_case() {
   if [ "$tool" = train ] && [[ " $args " != *" --out "* ]]; then argv+=(--out "$work/run.h5"); fi
   local -a command=("${binary[$tool]}" "${argv[@]}")
   local limit=$limit
-  [ "$kind" = pending ] && limit=15  # some pending cases hang: do not wait a minute for each
+  [ "$kind" = pending ] && limit=8  # some pending cases hang: do not wait a minute for each
   if [ "$ranks" -gt 0 ]; then
     command=("$mpiexec" -n "$ranks" --oversubscribe --timeout "$limit" "${command[@]}")
   fi

@@ -14,9 +14,10 @@ set -u
 train=$1
 mpiexec=$2
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-# Long enough that only a failure can end it early (millions of tiny steps).
+# Long enough that only a failure can end it early (200000 tiny steps; with --progress bar the first
+# progress report comes after 1000).
 long=(--dataset synthetic --synthetic-samples 400 --synthetic-dim 8 --synthetic-classes 4 --nodes 2 --hidden 8
-      --steps 2000000 --eval-every 1000000 --eval-samples 50 --landscape-every -1)
+      --steps 200000 --eval-every 100000 --eval-samples 50 --landscape-every -1)
 
 # Wall-clock milliseconds.
 now_ms() { date +%s%3N; }
