@@ -9,6 +9,7 @@
 
 #include "decent/compress/compressor.hpp"
 #include "program_options_error.hpp"
+#include "seed_option.hpp"
 
 namespace po = boost::program_options;
 
@@ -70,6 +71,7 @@ void check_compression(const TrainConfig& c) {
   in_range("ef21-sgdm-eta", c.ef21_sgdm_eta, 1e-12, 1, "(0, 1]");
   in_range("choco-gamma", c.choco_gamma, 1e-12, 1, "(0, 1]");
   at_least("compress-warmup", c.compress_warmup, std::int64_t{0});
+  at_least("checkpoint-every", c.checkpoint_every, std::int64_t{0});
   const bool server = c.algorithm == "server", choco = c.algorithm == "choco";
   if (c.compressor != "none" && !server && !choco)
     throw config_error("compressor: " + c.compressor + " needs algorithm = server (compressed gradients, with "
@@ -77,6 +79,27 @@ void check_compression(const TrainConfig& c) {
   if (c.error_feedback != "none" && !server)
     throw config_error("error-feedback: " + c.error_feedback + " applies to algorithm = server, but algorithm = " +
                        c.algorithm + (choco ? " (CHOCO keeps its own memory, the public copies)" : ""));
+}
+
+/// algorithm = fedavg | async-fedavg | fedbuff | fedfix (docs/federated.md).
+void check_federated(const TrainConfig& c) {
+  at_least("local-steps", c.local_steps, std::int64_t{1});
+  if (!(c.server_lr > 0 && std::isfinite(c.server_lr)))
+    throw config_error("server-lr: must be a finite number > 0, got " + std::to_string(c.server_lr));
+  in_range("speed-spread", c.speed_spread, 0, 99.999999, "[0, 100) (percent by which the fastest client is faster)");
+  if (c.buffer_size > c.nodes)
+    throw config_error("buffer-size: " + std::to_string(c.buffer_size) + " is more than the " + std::to_string(c.nodes) +
+                       " clients (nodes)");
+  if (!(c.fedfix_dt > 0 && std::isfinite(c.fedfix_dt)))
+    throw config_error("fedfix-dt: must be a finite number > 0, got " + std::to_string(c.fedfix_dt));
+  if (!(c.virtual_time >= 0 && std::isfinite(c.virtual_time)))
+    throw config_error("virtual-time: must be a finite number >= 0, got " + std::to_string(c.virtual_time));
+  if (!c.client_times.empty() && static_cast<int>(c.client_times.size()) != c.nodes)
+    throw config_error("client-times: " + std::to_string(c.client_times.size()) + " durations for " +
+                       std::to_string(c.nodes) + " nodes (give one per node)");
+  for (double t : c.client_times)
+    if (!(t > 0 && std::isfinite(t)))
+      throw config_error("client-times: every duration must be a finite number > 0, got " + std::to_string(t));
 }
 
 void validate(const TrainConfig& c) {
@@ -107,7 +130,8 @@ void validate(const TrainConfig& c) {
   for (int h : c.hidden)
     if (h < 1) throw config_error("hidden: layer widths must be >= 1, got " + std::to_string(h));
   in_range("label-smoothing", c.label_smoothing, 0, 0.999, "[0, 1)");
-  one_of("algorithm", c.algorithm, {"dsgd", "dpsgd", "server", "local-sgd", "choco"});
+  one_of("algorithm", c.algorithm,
+         {"dsgd", "dpsgd", "server", "local-sgd", "choco", "zo-shared-seed", "fedavg", "async-fedavg", "fedbuff", "fedfix"});
   at_least("gossip-every", c.gossip_every, std::int64_t{1});
   at_least("rounds", c.rounds, 0);
   if (c.r < 0) throw config_error("r: must be >= 0, got " + std::to_string(c.r));
@@ -120,6 +144,14 @@ void validate(const TrainConfig& c) {
   at_least("merge-every", c.merge_every, std::int64_t{0});
   at_least("post-merge-rounds", c.post_merge_rounds, 0);
   check_compression(c);
+  if (!(c.zo_eps < 1e30 && static_cast<float>(c.zo_eps) > 0)) {  // eps is used as a float
+    std::ostringstream msg;
+    msg << "zo-eps: must be a finite number > 0 (as a float), got " << c.zo_eps;
+    throw config_error(msg.str());
+  }
+  one_of("zo-scalar", c.zo_scalar, {"float", "byte"});
+  check_federated(c);
+  at_least("zo-verify-every", c.zo_verify_every, std::int64_t{0});
   if (!(c.lr > 0)) throw config_error("lr: must be > 0, got " + std::to_string(c.lr));
   one_of("lr-schedule", c.lr_schedule, {"constant", "step", "cosine", "constant-then-zero"});
   at_least("lr-warmup-steps", c.warmup_steps, std::int64_t{0});
@@ -137,7 +169,7 @@ void validate(const TrainConfig& c) {
 
 std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv, std::string* help_out) {
   TrainConfig c;
-  std::string hidden = "128", milestones, r_end;
+  std::string hidden = "128", milestones, r_end, seed = "1", client_times;
   po::options_description options(
       "decent-train: decentralized training on MPI ranks, recorded to HDF5\n\n"
       "Usage: mpiexec -n P decent-train [--config FILE] [--KEY VALUE ...]\n"
@@ -148,8 +180,12 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
     ("config", po::value(&c.config_file), "INI file with the same keys")
     ("nodes", po::value(&c.nodes)->default_value(c.nodes), "number of nodes (>= MPI ranks)")
     ("steps", po::value(&c.steps)->default_value(c.steps), "local steps per node")
-    ("seed", po::value(&c.seed)->default_value(c.seed), "seed of everything random")
+    ("seed", po::value(&seed)->default_value(seed), "seed of everything random, 0 to 2^63 - 1")
     ("out", po::value(&c.out)->default_value(c.out), "HDF5 file to write")
+    ("checkpoint-every", po::value(&c.checkpoint_every)->default_value(c.checkpoint_every),
+     "write a checkpoint (OUT.ckpt) after every K steps; 0: only on SIGTERM, SIGUSR1 or SIGINT")
+    ("resume", po::value(&c.resume)->default_value(c.resume),
+     "continue from a checkpoint FILE, or auto (OUT.ckpt if it exists, else start)")
     ("eval-every", po::value(&c.eval_every)->default_value(c.eval_every), "evaluate every K steps (and at the end)")
     ("eval-samples", po::value(&c.eval_samples)->default_value(c.eval_samples), "size of the fixed, seeded test subset")
     ("progress", po::value(&c.progress)->default_value(c.progress), "auto | bar | log | off")
@@ -183,7 +219,7 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
     ("model", po::value(&c.model)->default_value(c.model), "softmax | linear | mlp")
     ("hidden", po::value(&hidden)->default_value(hidden), "mlp hidden widths, comma list")
     ("label-smoothing", po::value(&c.label_smoothing)->default_value(c.label_smoothing), "cross-entropy label smoothing")
-    ("algorithm", po::value(&c.algorithm)->default_value(c.algorithm), "dsgd | dpsgd | server | local-sgd | choco")
+    ("algorithm", po::value(&c.algorithm)->default_value(c.algorithm), "dsgd | dpsgd | server | local-sgd | choco | zo-shared-seed")
     ("topology", po::value(&c.topology)->default_value(c.topology), "topology spec (docs/topologies.md)")
     ("weights", po::value(&c.weights), "metropolis | uniform | max-degree (static graphs)")
     ("gossip-every", po::value(&c.gossip_every)->default_value(c.gossip_every), "communicate after every H local steps")
@@ -211,6 +247,24 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
     ("choco-gamma", po::value(&c.choco_gamma)->default_value(c.choco_gamma, "0.5"), "CHOCO's consensus step in (0, 1]")
     ("compress-warmup", po::value(&c.compress_warmup)->default_value(c.compress_warmup),
      "steps of uncompressed communication before compression starts")
+    ("zo-eps", po::value(&c.zo_eps)->default_value(c.zo_eps, "0.001"),
+     "zo-shared-seed: perturbation scale eps > 0 of g = (L(x + eps z) - L(x - eps z)) / (2 eps)")
+    ("zo-scalar", po::value(&c.zo_scalar)->default_value(c.zo_scalar),
+     "zo-shared-seed: how a projected gradient travels: float (4 bytes) | byte (sign + 7-bit log magnitude)")
+    ("zo-verify-every", po::value(&c.zo_verify_every)->default_value(c.zo_verify_every),
+     "zo-shared-seed: compare parameter hashes across ranks every K steps and after the last (0 = last only)")
+    ("local-steps", po::value(&c.local_steps)->default_value(c.local_steps),
+     "fedavg | async-fedavg | fedbuff | fedfix: SGD steps per client job")
+    ("server-lr", po::value(&c.server_lr)->default_value(c.server_lr), "federated: the server's step lr_g")
+    ("client-times", po::value(&client_times),
+     "federated: virtual duration of one job on each client, comma list of one value per node")
+    ("speed-spread", po::value(&c.speed_spread)->default_value(c.speed_spread),
+     "federated: P in [0, 100): job durations 1 - i (P/100)/(n-1), the fastest client P% faster")
+    ("buffer-size", po::value(&c.buffer_size),
+     "fedbuff: aggregate once c clients have returned (default: half the nodes, at least 1)")
+    ("fedfix-dt", po::value(&c.fedfix_dt)->default_value(c.fedfix_dt), "fedfix: aggregate at times k dt")
+    ("virtual-time", po::value(&c.virtual_time)->default_value(c.virtual_time),
+     "federated: run every server update up to this virtual time (instead of steps; 0 = use steps)")
     ("lr", po::value(&c.lr)->default_value(c.lr, "0.05"), "learning rate")
     ("lr-schedule", po::value(&c.lr_schedule)->default_value(c.lr_schedule), "constant | step | cosine | constant-then-zero")
     ("lr-warmup-steps", po::value(&c.warmup_steps)->default_value(c.warmup_steps), "linear warm-up steps")
@@ -253,11 +307,15 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
   } catch (const po::error& e) {
     throw config_error(error_message(e) + " (see decent-train --help)");
   }
+  const std::optional<std::uint64_t> seed_value = parse_seed(seed);
+  if (!seed_value) throw config_error("seed: '" + detail::quotable(seed) + "' " + seed_requirement);
+  c.seed = *seed_value;
   c.hidden = hidden.empty() ? std::vector<int>{} : parse_list<int>("hidden", hidden);
   c.hidden_given = !vm["hidden"].defaulted();
   if (c.hidden_given && c.model != "mlp")
     throw config_error("hidden: applies to model = mlp only, but model = " + c.model);
   if (!milestones.empty()) c.lr_milestones = parse_list<std::int64_t>("lr-milestones", milestones);
+  if (!client_times.empty()) c.client_times = parse_list<double>("client-times", client_times);
   c.r_given = !vm["r"].defaulted();
   // topology = random takes its budget from r; random:R sets it, and r may not say otherwise.
   if (c.topology == "random") {
@@ -300,6 +358,49 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
   unused("choco-gamma", c.algorithm == "choco", "algorithm = choco");
   unused("compress-warmup", c.algorithm == "choco" || c.compressor != "none" || c.error_feedback != "none",
          "a compressor or error feedback");
+  const bool zo = c.algorithm == "zo-shared-seed";
+  unused("zo-eps", zo, "algorithm = zo-shared-seed");
+  unused("zo-scalar", zo, "algorithm = zo-shared-seed");
+  unused("zo-verify-every", zo, "algorithm = zo-shared-seed");
+  // Zeroth order shares one model and exchanges scalars: no graph, schedule, momentum or landscape probes.
+  for (const char* key : {"topology", "weights", "gossip-every", "rounds", "r", "r-end", "budget-profile",
+                          "budget-target", "budget-point", "budget-window", "budget-paper-last-round", "final-merge",
+                          "merge-every", "post-merge-rounds", "momentum", "nesterov", "weight-decay", "clip-value",
+                          "clip-norm", "landscape-every", "probe-nodes", "interp-points", "landscape-grid",
+                          "landscape-extent", "probe-samples", "plane"})
+    if (zo && vm.count(key) && !vm[key].defaulted())
+      throw config_error(std::string(key) + ": does not apply to algorithm = zo-shared-seed (every node holds the "
+                         "same model, updated by plain SGD on shared-seed projected gradients; docs/zeroth-order.md)");
+  // Federated runs: a server and clients on a virtual clock (docs/federated.md).
+  const bool federated = c.algorithm == "fedavg" || c.algorithm == "async-fedavg" || c.algorithm == "fedbuff" ||
+                         c.algorithm == "fedfix";
+  const auto given = [&](const char* key) { return vm.count(key) && !vm[key].defaulted(); };
+  const char* federated_rules = "algorithm = fedavg, async-fedavg, fedbuff or fedfix";
+  for (const char* key : {"local-steps", "server-lr", "client-times", "speed-spread", "virtual-time"})
+    if (given(key) && !federated) throw config_error(std::string(key) + ": applies only with " + federated_rules);
+  if (given("buffer-size") && c.algorithm != "fedbuff")
+    throw config_error("buffer-size: applies only with algorithm = fedbuff");
+  if (given("buffer-size")) at_least("buffer-size", c.buffer_size, 1);
+  if (given("fedfix-dt") && c.algorithm != "fedfix") throw config_error("fedfix-dt: applies only with algorithm = fedfix");
+  if (given("client-times") && given("speed-spread"))
+    throw config_error("client-times: give either client-times or speed-spread, not both");
+  if (given("virtual-time") && given("steps"))
+    throw config_error("virtual-time: give either steps (server updates) or virtual-time, not both");
+  for (const char* key : {"topology", "weights", "gossip-every", "rounds", "r", "r-end", "budget-profile",
+                          "budget-target", "budget-point", "budget-window", "budget-paper-last-round", "final-merge",
+                          "merge-every", "post-merge-rounds", "landscape-every", "probe-nodes", "interp-points",
+                          "landscape-grid", "landscape-extent", "probe-samples", "plane"})
+    if (federated && given(key))
+      throw config_error(std::string(key) + ": does not apply to algorithm = " + c.algorithm +
+                         " (a server and clients, no graph, schedule or landscape probes; docs/federated.md)");
+
+  // resume = auto (as the sbatch scripts pass it) is harmless where nothing is checkpointed: it starts.
+  for (const char* key : {"checkpoint-every", "resume"})
+    if ((zo || federated) && given(key) && !(std::string(key) == "resume" && c.resume == "auto"))
+      throw config_error(std::string(key) + ": checkpoints are written by algorithms dsgd, dpsgd, server, local-sgd "
+                         "and choco, not " + c.algorithm);
+  if (c.resume != "" && c.resume != "auto" && c.resume == c.out)
+    throw config_error("resume: '" + c.resume + "' is the run's output file; give its checkpoint (" + c.out + ".ckpt)");
 
   // Every key's final value, for the record; help and config themselves are not settings.
   std::ostringstream ini;

@@ -21,6 +21,8 @@ struct TrainConfig {
   std::int64_t steps = 600;
   std::uint64_t seed = 1;
   std::string out = "decent-run.h5";
+  std::int64_t checkpoint_every = 0;  // checkpoints to OUT.ckpt every K steps (0: only on a signal)
+  std::string resume;                 // a checkpoint file, "auto" (OUT.ckpt if present) or empty
   int eval_every = 100;
   int eval_samples = 2000;
   std::string progress = "auto";  // auto | bar | log | off
@@ -72,6 +74,18 @@ struct TrainConfig {
   double ef21_sgdm_eta = 0.1;
   double choco_gamma = 0.5;
   std::int64_t compress_warmup = 0;
+  // shared-seed zeroth order (algorithm = zo-shared-seed, docs/zeroth-order.md)
+  double zo_eps = 1e-3;              // perturbation scale
+  std::string zo_scalar = "float";   // float | byte
+  std::int64_t zo_verify_every = 10; // drift guard period in steps (0 = after the last step only)
+  // asynchronous aggregation (algorithm = fedavg | async-fedavg | fedbuff | fedfix, docs/federated.md)
+  std::int64_t local_steps = 1;      // SGD steps per client job
+  double server_lr = 1;              // lr_g
+  std::vector<double> client_times;  // job duration per client (empty: from speed-spread)
+  double speed_spread = 0;           // P of the F-P scenario: tau_i = 1 - i (P/100)/(n-1)
+  int buffer_size = 0;               // fedbuff: c (0 = not given: max(1, nodes / 2))
+  double fedfix_dt = 0.5;            // fedfix: window length
+  double virtual_time = 0;           // > 0: run the server updates up to this virtual time (instead of steps)
   // optimizer
   double lr = 0.05;
   std::string lr_schedule = "constant";  // constant | step | cosine | constant-then-zero

@@ -12,6 +12,7 @@
 
 #include "failure.hpp"
 #include "program_options_error.hpp"
+#include "seed_option.hpp"
 
 #include "decent/core/random.hpp"
 #include "decent/gossip/gossip.hpp"
@@ -38,6 +39,7 @@ struct Options {
 
 std::optional<Options> parse(int argc, char** argv, bool print) {
   Options o;
+  std::string seed = "1";
   po::options_description visible(
       "decent-gossip: gossip n nodes' parameter vectors over the MPI ranks and report the consensus distance\n\n"
       "Usage: mpiexec -n P decent-gossip --topology NAME --nodes N [options]\n\nOptions");
@@ -49,7 +51,7 @@ std::optional<Options> parse(int argc, char** argv, bool print) {
     ("rounds,r", po::value(&o.rounds)->default_value(o.rounds), "gossip rounds")
     ("every", po::value(&o.every), "report every K rounds (default: rounds/10)")
     ("weights,w", po::value(&o.weights), "metropolis, uniform or max-degree (static graphs)")
-    ("seed", po::value(&o.seed)->default_value(o.seed), "seed of the initial parameters and random graphs")
+    ("seed", po::value(&seed)->default_value(seed), "seed of the initial parameters and random graphs, 0 to 2^63 - 1")
     ("merge", po::bool_switch(&o.merge), "finish with a global merge (all-reduce mean)");
   po::variables_map vm;
   // No prefix guessing: a misspelled option is an error, never silently another option.
@@ -60,6 +62,10 @@ std::optional<Options> parse(int argc, char** argv, bool print) {
     return std::nullopt;
   }
   po::notify(vm);
+  const std::optional<std::uint64_t> seed_value = driver::parse_seed(seed);
+  if (!seed_value)
+    throw std::invalid_argument("--seed: '" + driver::detail::quotable(seed) + "' " + driver::seed_requirement);
+  o.seed = *seed_value;
   if (o.dim < 1) throw std::invalid_argument("--dim must be >= 1, got " + std::to_string(o.dim));
   if (o.rounds < 0) throw std::invalid_argument("--rounds must be >= 0, got " + std::to_string(o.rounds));
   if (vm.count("every") && o.every < 1) throw std::invalid_argument("--every must be >= 1");

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "program_options_error.hpp"
+#include "seed_option.hpp"
 
 #include "decent/mpi/environment.hpp"
 #include "decent/topology/file.hpp"
@@ -142,6 +143,7 @@ void write_dot(const std::string& path, const Topology& t, const Summary& s) {
 /// The parsed options, or nothing when --help was printed.
 std::optional<Options> parse(int argc, char** argv) {
   Options o;
+  std::string seed = "1";
   po::options_description visible("decent-topo: build a topology and report its structure and spectral gap\n\n"
                                   "Usage: decent-topo --topology NAME --nodes N [options]\n\nOptions");
   visible.add_options()
@@ -151,7 +153,7 @@ std::optional<Options> parse(int argc, char** argv) {
      "random[:R], base[:K], file:PATH")
     ("nodes,n", po::value(&o.nodes)->default_value(o.nodes), "number of nodes (for file:PATH, defaults to the file's)")
     ("weights,w", po::value(&o.weights), "metropolis, uniform or max-degree (default: the graph's usual weights)")
-    ("seed", po::value(&o.seed)->default_value(o.seed), "seed of the random graphs (erdos-renyi, random)")
+    ("seed", po::value(&seed)->default_value(seed), "seed of the random graphs (erdos-renyi, random), 0 to 2^63 - 1")
     ("json", po::bool_switch(&o.json), "print one JSON object instead of text")
     ("dot", po::value(&o.dot), "also write the graph in Graphviz format to FILE")
     ("write", po::value(&o.write), "also write W in decent's topology file format to FILE (static graphs)");
@@ -164,6 +166,10 @@ std::optional<Options> parse(int argc, char** argv) {
     return std::nullopt;
   }
   po::notify(vm);
+  const std::optional<std::uint64_t> seed_value = driver::parse_seed(seed);
+  if (!seed_value)
+    throw std::invalid_argument("--seed: '" + driver::detail::quotable(seed) + "' " + driver::seed_requirement);
+  o.seed = *seed_value;
   o.nodes_given = !vm["nodes"].defaulted();
   return o;
 }

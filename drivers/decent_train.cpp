@@ -2,6 +2,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
+#include <map>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -15,13 +17,16 @@
 
 #include "config.hpp"
 #include "failure.hpp"
+#include "decent/algo/federated.hpp"
 #include "decent/algo/train.hpp"
+#include "decent/algo/zo.hpp"
 #include "decent/compress/compressor.hpp"
 #include "decent/core/version.hpp"
 #include "decent/data/idx.hpp"
 #include "decent/data/libsvm.hpp"
 #include "decent/data/partition.hpp"
 #include "decent/data/synthetic.hpp"
+#include "decent/io/checkpoint.hpp"
 #include "decent/io/recorder.hpp"
 #include "decent/model/factory.hpp"
 #include "decent/mpi/environment.hpp"
@@ -36,6 +41,8 @@ namespace {
 
 // Bad configuration or input exits with driver::exit_bad_input (2), see failure.hpp.
 constexpr int exit_diverged = 3;   // the run diverged (NaN/inf loss); the file says finished = 0
+constexpr int exit_stopped = 5;   // stopped on SIGTERM/SIGUSR1/SIGINT after writing a checkpoint (resume it)
+constexpr int exit_drift = 4;      // zo-shared-seed: the ranks' copies of the model differ (a bug; finished = 0)
 
 constexpr std::uint64_t split_stream = 0x53504C54;   // "SPLT"
 constexpr std::uint64_t subset_stream = 0x45564C53;  // "EVLS"
@@ -296,16 +303,26 @@ struct InjectedFailure {
   }
 };
 
-int run(const TrainConfig& c, const Comm& world, const std::string& command) {
-  const bool root = world.rank() == 0;
-  const Algorithm algorithm = parse_algorithm(c.algorithm);
+/// The block placement of c.nodes on the ranks; config_error if there are fewer nodes than ranks.
+Placement placement_of(const TrainConfig& c, const Comm& world) {
   if (c.nodes < world.size())
     throw driver::config_error("nodes: " + std::to_string(c.nodes) + " nodes cannot run on " +
                                std::to_string(world.size()) + " ranks (every rank needs a node; use nodes >= ranks)");
-  const Placement placement(c.nodes, world.size());
-  check_output(c.out, world);
+  return Placement(c.nodes, world.size());
+}
 
-  const Data data = load_data(c);
+/// What every algorithm trains on: the data, this rank's nodes' shards and the model.
+struct Problem {
+  Data data;
+  std::vector<std::vector<Eigen::Index>> local;  // this rank's nodes' sample indices
+  std::unique_ptr<Model> model;
+};
+
+/// Loads the data, partitions it, checks that model and batch fit it, and makes the model.
+Problem load_problem(const TrainConfig& c, const Comm& world, const Placement& placement) {
+  Problem p;
+  p.data = load_data(c);
+  const Data& data = p.data;
   if (c.model == "linear" && data.train.classification())
     throw driver::config_error("model: linear is a regression model, but the dataset has class labels");
   if (c.model != "linear" && !data.train.classification())
@@ -316,12 +333,288 @@ int run(const TrainConfig& c, const Comm& world, const std::string& command) {
       throw driver::config_error("batch: " + std::to_string(c.batch) + " is larger than node " + std::to_string(node) +
                                  "'s shard of " + std::to_string(partition[static_cast<std::size_t>(node)].size()) +
                                  " samples");
-  const std::vector<std::vector<Eigen::Index>> local(partition.begin() + placement.first(world.rank()),
-                                                     partition.begin() + placement.first(world.rank()) +
-                                                         placement.count(world.rank()));
+  p.local.assign(partition.begin() + placement.first(world.rank()),
+                 partition.begin() + placement.first(world.rank()) + placement.count(world.rank()));
+  p.model = make_model(c.model, data.train.dim(), std::max(1, data.train.classes),
+                       c.model == "mlp" ? c.hidden : std::vector<int>{}, static_cast<float>(c.label_smoothing));
+  return p;
+}
 
-  const auto model = make_model(c.model, data.train.dim(), std::max(1, data.train.classes),
-                                c.model == "mlp" ? c.hidden : std::vector<int>{}, static_cast<float>(c.label_smoothing));
+/// The learning-rate schedule of the lr-* keys over `steps` steps.
+LrSchedule lr_schedule_of(const TrainConfig& c, std::int64_t steps) {
+  LrScheduleOptions lr_options;
+  lr_options.warmup_steps = c.warmup_steps;
+  lr_options.warmup_start_factor = static_cast<float>(c.warmup_start_factor);
+  lr_options.milestones = c.lr_milestones;
+  lr_options.gamma = static_cast<float>(c.lr_gamma);
+  lr_options.lr_min = static_cast<float>(c.lr_min);
+  return make_lr_schedule(c.lr_schedule, static_cast<float>(c.lr), steps, lr_options);
+}
+
+/// SGD with the momentum, nesterov, weight-decay and clip-* keys.
+Sgd sgd_of(const TrainConfig& c) {
+  SgdOptions sgd_options;
+  sgd_options.momentum = static_cast<float>(c.momentum);
+  sgd_options.nesterov = c.nesterov;
+  sgd_options.weight_decay = static_cast<float>(c.weight_decay);
+  sgd_options.clip_value = static_cast<float>(c.clip_value);
+  sgd_options.clip_norm = static_cast<float>(c.clip_norm);
+  return Sgd(sgd_options);
+}
+
+/// algorithm = zo-shared-seed (docs/zeroth-order.md): the nodes share one model and exchange one scalar
+/// per sample; no topology, schedule or landscape probes.
+int run_zo(const TrainConfig& c, const Comm& world, const std::string& command) {
+  const bool root = world.rank() == 0;
+  const Placement placement = placement_of(c, world);
+  check_output(c.out, world);
+
+  const Problem problem = load_problem(c, world, placement);
+  const Data& data = problem.data;
+  const auto& local = problem.local;
+  const auto& model = problem.model;
+  const LrSchedule lr = lr_schedule_of(c, c.steps);
+
+  ZoOptions options;
+  options.steps = c.steps;
+  options.batch = c.batch;
+  options.sampling = c.sampling == "shuffled" ? SamplingMode::shuffled_epochs : SamplingMode::with_replacement;
+  options.eps = static_cast<float>(c.zo_eps);
+  options.scalar = parse_zo_scalar(c.zo_scalar);
+  options.verify_every = c.zo_verify_every;
+  options.eval_every = c.eval_every;
+  options.seed = c.seed;
+  const std::uint64_t step_bytes = zo_step_bytes(c.nodes, c.batch, options.scalar);
+  const std::uint64_t announced = static_cast<std::uint64_t>(c.steps) * step_bytes;
+  const long long scalars = static_cast<long long>(c.nodes) * c.batch;
+
+  if (root) {
+    std::printf("decent-train %s: zo-shared-seed, %d nodes on %d ranks (one shared model per rank)\n",
+                decent::version().c_str(), c.nodes, world.size());
+    std::printf("  data      %s: %lld train, %lld eval samples, %s partition\n", data.source.c_str(),
+                static_cast<long long>(data.train.size()), static_cast<long long>(data.test.size()), c.partition.c_str());
+    std::printf("  model     %s, %lld parameters; %s\n", model->describe().c_str(),
+                static_cast<long long>(model->parameter_count()), lr.describe().c_str());
+    std::printf("  zo        %d samples per node per step, each its own perturbation (eps %g); N = %lld scalars per "
+                "step sent as %s (%zu B); update lr/sqrt(N) sum g z; hash check every %lld steps and at the end\n",
+                c.batch, c.zo_eps, scalars, c.zo_scalar.c_str(), zo_scalar_bytes(options.scalar),
+                static_cast<long long>(c.zo_verify_every));
+    std::printf("  plan      %lld steps, every node's scalars reach the other %d nodes each step (%llu bytes per step); "
+                "will send %s in all\n",
+                static_cast<long long>(c.steps), c.nodes - 1, static_cast<unsigned long long>(step_bytes),
+                megabytes(announced).c_str());
+    std::printf("  output    %s\n", c.out.c_str());
+    std::fflush(stdout);
+  }
+
+  Recorder recorder(world, placement, c.out, {c.ini, command, c.seed});
+  std::string mode = c.progress;
+  if (mode == "auto") mode = ::isatty(STDOUT_FILENO) ? "bar" : "log";
+  options.progress_every = mode == "off" ? 0 : (mode == "bar" ? std::max<std::int64_t>(1, c.steps / 200)
+                                                              : std::max<std::int64_t>(1, c.steps / 10));
+  auto report = [&](const TrainProgress& p) {
+    if (!root) return;
+    const double rate = p.seconds > 0 ? static_cast<double>(p.step) / p.seconds : 0;
+    const double eta = rate > 0 ? static_cast<double>(p.steps - p.step) / rate : 0;
+    std::printf(mode == "bar" ? "\r  step %lld/%lld  loss %.4f  test acc %.4f  %.1f steps/s  ETA %.0f s   "
+                              : "  step %lld/%lld  loss %.4f  test acc %.4f  %.1f steps/s  ETA %.0f s\n",
+                static_cast<long long>(p.step), static_cast<long long>(p.steps), p.mean_loss, p.merged_accuracy, rate,
+                eta);
+    std::fflush(stdout);
+  };
+  const ZoResult result = train_zo(world, placement, options, *model, data.train, local, data.test, lr, &recorder, report);
+  if (root) {
+    if (mode == "bar") std::printf("\n");
+    std::printf("done in %.1f s: shared model test accuracy %.4f (loss %.4f); every rank's copy verified identical\n",
+                result.seconds, result.merged_accuracy, result.merged_loss);
+    std::printf("sent %s as %llu scalars", megabytes(result.bytes).c_str(), static_cast<unsigned long long>(result.scalars));
+    if (options.scalar == ZoScalar::byte)
+      std::printf(" (byte code: %llu saturated at exp(63/16), %llu flushed to 0)",
+                  static_cast<unsigned long long>(result.saturated), static_cast<unsigned long long>(result.flushed));
+    std::printf(" (announced %s); wrote %s\n", megabytes(announced).c_str(), c.out.c_str());
+  }
+  if (result.bytes != announced)
+    throw std::logic_error("bytes sent (" + std::to_string(result.bytes) + ") differ from the plan (" +
+                           std::to_string(announced) + ")");
+  return 0;
+}
+
+/// algorithm = fedavg | async-fedavg | fedbuff | fedfix (docs/federated.md): a server and one client per node
+/// on a virtual clock; no topology, schedule or landscape probes.
+int run_federated(const TrainConfig& c, const Comm& world, const std::string& command) {
+  const bool root = world.rank() == 0;
+  const Placement placement = placement_of(c, world);
+  FederatedOptions options;
+  options.rule = parse_aggregation_rule(c.algorithm);
+  options.durations = c.client_times.empty() ? spread_durations(c.nodes, c.speed_spread) : c.client_times;
+  options.local_steps = c.local_steps;
+  options.server_lr = c.server_lr;
+  options.buffer_size = c.buffer_size > 0 ? c.buffer_size : std::max(1, c.nodes / 2);
+  options.fedfix_dt = c.fedfix_dt;
+  options.steps = c.steps;
+  if (c.virtual_time > 0) {
+    options.steps = federated_updates_within(options, c.virtual_time);
+    if (options.steps < 1)
+      throw driver::config_error("virtual-time: " + std::to_string(c.virtual_time) +
+                                 " ends before the first server update");
+  }
+  check_federated_options(options, c.nodes);
+  check_output(c.out, world);
+
+  const Problem problem = load_problem(c, world, placement);
+  const Data& data = problem.data;
+  const auto& local = problem.local;
+  const auto& model = problem.model;
+  const Sgd sgd = sgd_of(c);
+  const LrSchedule lr = lr_schedule_of(c, options.steps);
+  options.batch = c.batch;
+  options.sampling = c.sampling == "shuffled" ? SamplingMode::shuffled_epochs : SamplingMode::with_replacement;
+  options.eval_every = c.eval_every;
+  options.seed = c.seed;
+  const std::uint64_t announced = federated_bytes(options, model->parameter_count());
+
+  if (root) {
+    const auto [fastest, slowest] = std::minmax_element(options.durations.begin(), options.durations.end());
+    std::printf("decent-train %s: %s, a server and %d clients on %d ranks (the server replicated on every rank)\n",
+                decent::version().c_str(), c.algorithm.c_str(), c.nodes, world.size());
+    std::printf("  data      %s: %lld train, %lld eval samples, %s partition\n", data.source.c_str(),
+                static_cast<long long>(data.train.size()), static_cast<long long>(data.test.size()), c.partition.c_str());
+    std::printf("  model     %s, %lld parameters; batch %d, %s\n", model->describe().c_str(),
+                static_cast<long long>(model->parameter_count()), c.batch, lr.describe().c_str());
+    std::printf("  clients   a job is %lld SGD steps from the received model; durations %.4g (fastest) to %.4g "
+                "(slowest) virtual time units",
+                static_cast<long long>(c.local_steps), *fastest, *slowest);
+    if (c.client_times.empty()) std::printf(", speed spread %g%%", c.speed_spread);
+    std::printf("\n");
+    std::string rule;
+    switch (options.rule) {
+      case AggregationRule::fedavg: rule = "synchronous FedAvg: every client, d_i = 1/n"; break;
+      case AggregationRule::async_fedavg: rule = "async FedAvg: each return alone, d_i = (sum_j 1/tau_j) tau_i / n"; break;
+      case AggregationRule::fedbuff:
+        rule = "FedBuff: the first " + std::to_string(options.buffer_size) + " returns, d_i = 1/" +
+               std::to_string(options.buffer_size);
+        break;
+      case AggregationRule::fedfix:
+        rule = "FedFix: every " + std::to_string(c.fedfix_dt) + " time units, d_i = ceil(tau_i/dt) / n";
+        break;
+    }
+    std::printf("  server    %s; server lr %g\n", rule.c_str(), c.server_lr);
+    FederatedClock clock(options);
+    double end = 0;
+    for (std::int64_t u = 0; u < options.steps; ++u) end = clock.next().time;
+    std::printf("  plan      %lld server updates up to virtual time %.4g; will send %s in all\n",
+                static_cast<long long>(options.steps), end, megabytes(announced).c_str());
+    std::printf("  output    %s\n", c.out.c_str());
+    std::fflush(stdout);
+  }
+
+  Recorder recorder(world, placement, c.out, {c.ini, command, c.seed});
+  std::string mode = c.progress;
+  if (mode == "auto") mode = ::isatty(STDOUT_FILENO) ? "bar" : "log";
+  options.progress_every = mode == "off" ? 0 : (mode == "bar" ? std::max<std::int64_t>(1, options.steps / 200)
+                                                              : std::max<std::int64_t>(1, options.steps / 10));
+  auto report = [&](const TrainProgress& p) {
+    if (!root) return;
+    const double rate = p.seconds > 0 ? static_cast<double>(p.step) / p.seconds : 0;
+    const double eta = rate > 0 ? static_cast<double>(p.steps - p.step) / rate : 0;
+    std::printf(mode == "bar" ? "\r  update %lld/%lld  loss %.4f  server acc %.4f  client acc %.4f  %.1f updates/s  ETA %.0f s   "
+                              : "  update %lld/%lld  loss %.4f  server acc %.4f  client acc %.4f  %.1f updates/s  ETA %.0f s\n",
+                static_cast<long long>(p.step), static_cast<long long>(p.steps), p.mean_loss, p.merged_accuracy,
+                p.local_accuracy, rate, eta);
+    std::fflush(stdout);
+  };
+  const FederatedResult result = train_federated(world, placement, options, *model, data.train, local, data.test, sgd,
+                                                 lr, &recorder, report);
+  if (root) {
+    if (mode == "bar") std::printf("\n");
+    std::printf("done in %.1f s: server model test accuracy %.4f (loss %.4f) at virtual time %.4g; clients' last "
+                "models %.4f\n",
+                result.train.seconds, result.train.merged_accuracy, result.train.merged_loss, result.virtual_time,
+                result.train.local_accuracy);
+    std::printf("%lld contributions in %lld server updates, staleness mean %.3g, max %lld; sent %s (announced %s); "
+                "wrote %s\n",
+                static_cast<long long>(result.contributions), static_cast<long long>(result.updates),
+                result.mean_staleness, static_cast<long long>(result.max_staleness),
+                megabytes(result.train.bytes).c_str(), megabytes(announced).c_str(), c.out.c_str());
+  }
+  if (result.train.bytes != announced)
+    throw std::logic_error("bytes sent (" + std::to_string(result.train.bytes) + ") differ from the plan (" +
+                           std::to_string(announced) + ")");
+  return 0;
+}
+
+/// Set by the stop signals (SIGTERM, SIGUSR1, SIGINT); train() agrees on a step and checkpoints.
+volatile std::sig_atomic_t stop_signal = 0;
+
+extern "C" void on_stop_signal(int signal) { stop_signal = signal; }
+
+/// The first stop signal asks for a checkpoint; the handler is then reset, so a second one acts as usual.
+void watch_stop_signals() {
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  action.sa_flags = SA_RESETHAND | SA_RESTART;
+  sigemptyset(&action.sa_mask);
+  for (int signal : {SIGTERM, SIGUSR1, SIGINT}) sigaction(signal, &action, nullptr);
+}
+
+/// The keys of an INI text (key = value lines) with their values.
+std::map<std::string, std::string> ini_values(const std::string& ini) {
+  std::map<std::string, std::string> values;
+  std::istringstream in(ini);
+  for (std::string line; std::getline(in, line);)
+    if (const auto eq = line.find(" = "); eq != std::string::npos) values[line.substr(0, eq)] = line.substr(eq + 3);
+  return values;
+}
+
+/// Refuses a checkpoint of another version or configuration, naming the first key that differs. Keys
+/// that only say how this run is started and watched may differ.
+void check_resume(const CheckpointReader& checkpoint, const TrainConfig& c, const Comm& world) {
+  const std::string& file = checkpoint.path();
+  if (checkpoint.string_attribute("decent_version") != decent::version())
+    throw driver::config_error("resume: checkpoint '" + file + "' was written by decent " +
+                               checkpoint.string_attribute("decent_version") + ", this is " + decent::version());
+  const auto then = ini_values(checkpoint.string_attribute("config")), now = ini_values(c.ini);
+  for (const auto& [key, value] : now) {
+    if (key == "resume" || key == "checkpoint-every" || key == "progress") continue;
+    const auto it = then.find(key);
+    const std::string old = it == then.end() ? "(unset)" : it->second;
+    if (old != value)
+      throw driver::config_error("resume: checkpoint '" + file + "' was written with " + key + " = " + old +
+                                 ", this run has " + key + " = " + value + " (resume with the same configuration)");
+  }
+  if (world.rank() == 0 && checkpoint.int_attribute("n_ranks") != world.size())
+    std::printf("note: the checkpoint was written on %lld ranks, this run has %d: the results agree with an "
+                "uninterrupted run to float rounding, not bitwise\n",
+                static_cast<long long>(checkpoint.int_attribute("n_ranks")), world.size());
+}
+
+int run(const TrainConfig& c, const Comm& world, const std::string& command) {
+  if (c.algorithm == "zo-shared-seed") return run_zo(c, world, command);
+  if (is_aggregation_rule(c.algorithm)) return run_federated(c, world, command);
+  const bool root = world.rank() == 0;
+  const Algorithm algorithm = parse_algorithm(c.algorithm);
+  const Placement placement = placement_of(c, world);
+  check_output(c.out, world);
+  const std::string checkpoint_path = c.out + ".ckpt";
+  std::string resume_file = c.resume;
+  if (c.resume == "auto") {
+    resume_file = std::filesystem::exists(checkpoint_path) ? checkpoint_path : "";
+    if (resume_file.empty() && run_finished(c.out)) {
+      if (root) std::printf("decent-train: %s already says finished = 1 and has no checkpoint: nothing to do\n", c.out.c_str());
+      return 0;
+    }
+  }
+  std::optional<CheckpointReader> checkpoint;
+  if (!resume_file.empty()) {
+    checkpoint.emplace(resume_file, c.nodes);
+    check_resume(*checkpoint, c, world);
+  }
+  watch_stop_signals();
+
+  const Problem problem = load_problem(c, world, placement);
+  const Data& data = problem.data;
+  const auto& local = problem.local;
+  const auto& model = problem.model;
   TopologyOptions topology_options;
   topology_options.seed = c.seed;
   if (!c.weights.empty()) topology_options.weights = parse_weight_scheme(c.weights);
@@ -332,20 +625,8 @@ int run(const TrainConfig& c, const Comm& world, const std::string& command) {
     throw driver::config_error("budget-profile: with budget-target = budget the profile sets r of the random topology, "
                                "but topology = " + c.topology + " (use topology = random, or budget-target = rounds)");
   const SchedulePlan plan = schedule.plan();
-  SgdOptions sgd_options;
-  sgd_options.momentum = static_cast<float>(c.momentum);
-  sgd_options.nesterov = c.nesterov;
-  sgd_options.weight_decay = static_cast<float>(c.weight_decay);
-  sgd_options.clip_value = static_cast<float>(c.clip_value);
-  sgd_options.clip_norm = static_cast<float>(c.clip_norm);
-  const Sgd sgd(sgd_options);
-  LrScheduleOptions lr_options;
-  lr_options.warmup_steps = c.warmup_steps;
-  lr_options.warmup_start_factor = static_cast<float>(c.warmup_start_factor);
-  lr_options.milestones = c.lr_milestones;
-  lr_options.gamma = static_cast<float>(c.lr_gamma);
-  lr_options.lr_min = static_cast<float>(c.lr_min);
-  const LrSchedule lr = make_lr_schedule(c.lr_schedule, static_cast<float>(c.lr), c.steps, lr_options);
+  const Sgd sgd = sgd_of(c);
+  const LrSchedule lr = lr_schedule_of(c, c.steps);
   const auto dim = static_cast<std::size_t>(model->parameter_count());
 
   TrainOptions options;
@@ -392,10 +673,22 @@ int run(const TrainConfig& c, const Comm& world, const std::string& command) {
     std::fflush(stdout);
   }
 
-  Recorder recorder(world, placement, c.out, {c.ini, command, c.seed});
-  recorder.write_topology(*topology);
-  std::vector<std::int32_t> rounds(plan.comm_rounds.begin(), plan.comm_rounds.end());
-  recorder.write_schedule(plan.comm_steps, rounds, plan.merge_steps, schedule.describe());
+  std::optional<Recorder> recorder;
+  if (checkpoint) {
+    recorder.emplace(world, placement, c.out,
+                     RecorderPosition{checkpoint->int_attribute("recorder_steps"), checkpoint->int_attribute("recorder_evals"),
+                                      checkpoint->int_attribute("recorder_landscapes")});
+  } else {
+    recorder.emplace(world, placement, c.out, RunInfo{c.ini, command, c.seed});
+    recorder->write_topology(*topology);
+    std::vector<std::int32_t> rounds(plan.comm_rounds.begin(), plan.comm_rounds.end());
+    recorder->write_schedule(plan.comm_steps, rounds, plan.merge_steps, schedule.describe());
+  }
+  options.checkpoint_every = c.checkpoint_every;
+  options.checkpoint_path = checkpoint_path;
+  options.checkpoint_config = c.ini;
+  options.stop_flag = &stop_signal;
+  options.resume = checkpoint ? &*checkpoint : nullptr;
 
   options.landscape_every = c.landscape_every;
   options.landscape = landscape_options(c);
@@ -422,8 +715,23 @@ int run(const TrainConfig& c, const Comm& world, const std::string& command) {
                 p.local_accuracy, rate, eta);
     std::fflush(stdout);
   };
+  if (root && checkpoint)
+    std::printf("  resume    from %s at step %lld\n", checkpoint->path().c_str(),
+                static_cast<long long>(checkpoint->int_attribute("step")));
   const TrainResult result = train(world, placement, options, *model, data.train, local, data.test, *topology, schedule,
-                                   sgd, lr, &recorder, report);
+                                   sgd, lr, &*recorder, report);
+  if (result.stopped) {
+    if (root)
+      std::printf("%sstopped by signal %d after step %lld of %lld: checkpoint %s written, %s says finished = 0; continue "
+                  "with the same options and --resume %s\n",
+                  mode == "bar" ? "\n" : "", static_cast<int>(stop_signal), static_cast<long long>(result.steps_done),
+                  static_cast<long long>(c.steps), checkpoint_path.c_str(), c.out.c_str(), checkpoint_path.c_str());
+    return exit_stopped;
+  }
+  if (root) {
+    std::error_code ec;  // the run is complete: its checkpoint is stale
+    std::filesystem::remove(checkpoint_path, ec);
+  }
   if (root) {
     if (mode == "bar") std::printf("\n");
     std::printf("done in %.1f s: merged model test accuracy %.4f (loss %.4f), mean local accuracy %.4f before the "
@@ -471,11 +779,16 @@ int main(int argc, char** argv) {
   } catch (const divergence_error& e) {
     if (root) std::cerr << "decent-train: " << e.what() << "; the output file is marked finished = 0\n";
     return exit_diverged;
+  } catch (const zo_drift_error& e) {  // thrown on every rank alike
+    if (root) std::cerr << "decent-train: " << e.what() << "; the output file is marked finished = 0\n";
+    return exit_drift;
   } catch (const driver::config_error& e) {
     return driver::bad_input("decent-train", e, errors);
   } catch (const std::invalid_argument& e) {
     return driver::bad_input("decent-train", e, errors);
   } catch (const data_error& e) {
+    return driver::bad_input("decent-train", e, errors);
+  } catch (const checkpoint_error& e) {
     return driver::bad_input("decent-train", e, errors);
   } catch (const topology_file_error& e) {
     return driver::bad_input("decent-train", e, errors);

@@ -103,7 +103,7 @@ expect_error "batch > shard" 2 "batch: 5000 is larger than node 0's shard" "${da
 expect_error "repeated option" 2 "'--nodes' cannot be specified more than once" "${small[@]}" --nodes 8
 expect_error "regression with label partition" 2 "partition: dirichlet needs class labels" --dataset synthetic --model linear
 expect_error "topology misfit" 2 "a 3x3 torus has 9 nodes, not 4" "${small[@]}" --topology torus:3x3
-expect_error "bad algorithm" 2 "algorithm: 'fedavg' is not allowed \(allowed: dsgd, dpsgd, server, local-sgd, choco\)" "${small[@]}" --algorithm fedavg
+expect_error "bad algorithm" 2 "algorithm: 'fedsgd' is not allowed \(allowed: dsgd, dpsgd, server, local-sgd, choco" "${small[@]}" --algorithm fedsgd
 expect_error "negative lr" 2 "lr: must be > 0" "${small[@]}" --lr -1
 expect_error "hidden on softmax" 2 "hidden: applies to model = mlp only" "${small[@]}" --model softmax
 expect_error "bad number" 2 "steps" "${small[@]}" --steps ten
@@ -162,6 +162,57 @@ expect_error "gamma without choco" 2 "choco-gamma: applies only with algorithm =
 expect_error "warm-up without compression" 2 "compress-warmup: applies only with a compressor" "${small[@]}" --compress-warmup 10
 expect_error "heterogeneity on classification" 2 "synthetic-heterogeneity: applies to dataset = synthetic with model = linear" \
   "${small[@]}" --synthetic-heterogeneity 1
+
+# --- shared-seed zeroth order: one byte per sample, bytes_sent as announced ------------------------
+zo=(--dataset synthetic --synthetic-samples 2000 --synthetic-dim 16 --synthetic-classes 4 --eval-every 10
+    --eval-samples 200 --progress off --model softmax --nodes 4 --batch 8 --steps 30 --algorithm zo-shared-seed)
+if run 2 "${zo[@]}" --zo-scalar byte --zo-verify-every 5 --lr 0.02 --out "$tmp/zo.h5" >"$tmp/out" 2>"$tmp/err"; then
+  pass
+  # 4 nodes x 8 one-byte scalars, each reaching the 3 other nodes: 96 bytes a step, 2880 in all
+  grep -q "sent 0.00288 MB as 960 scalars .*(announced 0.00288 MB)" "$tmp/out" && pass || fail "zo summary: $(cat "$tmp/out")"
+  /usr/bin/python3 - "$tmp/zo.h5" <<'PY' && pass || fail "zo HDF5 contents"
+import sys, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r")
+assert f.attrs["finished"] == 1
+assert f["train/bytes_sent"].shape == (30,) and np.all(f["train/bytes_sent"][:] == 4 * 3 * 8), f["train/bytes_sent"][:]
+assert np.all(f["eval/consensus_distance"][:] == 0) and f["final/merged_params"].shape == (17 * 4,)
+assert np.all(np.isfinite(f["train/loss"][:]))
+PY
+else
+  fail "zo run failed: $(cat "$tmp/err")"
+fi
+
+# --- asynchronous aggregation: one short run per rule, /federated as documented (docs/federated.md) ---
+fed=(--dataset synthetic --synthetic-samples 2000 --synthetic-dim 16 --synthetic-classes 4 --eval-every 10
+     --eval-samples 200 --progress off --model softmax --nodes 4 --batch 8 --local-steps 2 --speed-spread 80
+     --virtual-time 4 --lr 0.1)
+for rule in fedavg async-fedavg fedbuff fedfix; do
+  extra=()
+  [ "$rule" = fedbuff ] && extra=(--buffer-size 2)
+  [ "$rule" = fedfix ] && extra=(--fedfix-dt 0.3)
+  if run 2 "${fed[@]}" --algorithm "$rule" "${extra[@]}" --out "$tmp/$rule.h5" >"$tmp/out" 2>"$tmp/err"; then
+    grep -q 'staleness mean .* sent \([0-9.e+-]* MB\) (announced \1)' "$tmp/out" && pass || fail "$rule summary: $(cat "$tmp/out")"
+    /usr/bin/python3 - "$tmp/$rule.h5" "$rule" <<'PY' && pass || fail "$rule HDF5 contents"
+import sys, h5py, numpy as np
+f, rule = h5py.File(sys.argv[1], "r"), sys.argv[2]
+g = f["federated"]
+assert f.attrs["finished"] == 1 and g.attrs["rule"] in (rule, rule.encode()), dict(g.attrs)
+t, counts = g["time"][:], g["contributions"][:]
+assert len(t) == len(f["train/step"]) and np.all(np.diff(t) >= 0) and t[-1] <= 4, t
+assert counts.sum() == len(g["client"]) == len(g["staleness"]) == len(g["weight"]), counts
+assert np.array_equal(g["staleness"][:], g["update"][:] - g["version"][:])
+assert np.all(g["return_time"][:] <= t[g["update"][:]]) and np.all(g["sent_time"][:] < g["return_time"][:])
+assert len(g["eval_time"]) == len(g["eval_wall_s"]) == len(f["eval/step"]) and len(g["client_time"]) == 4
+assert f["train/bytes_sent"][:].sum() > 0 and np.isfinite(f["eval/merged_acc"][-1])
+if rule == "fedavg": assert np.all(g["staleness"][:] == 0) and np.all(counts == 4)
+if rule == "async-fedavg": assert np.all(counts == 1) and g["staleness"][:].max() > 0
+if rule == "fedbuff": assert np.all(counts == 2) and np.all(g["weight"][:] == 0.5)
+if rule == "fedfix": assert np.allclose(t, 0.3 * np.arange(1, len(t) + 1))
+PY
+  else
+    fail "$rule run failed: $(cat "$tmp/err")"
+  fi
+done
 
 # --- divergence: exit 3, file kept but marked unfinished ------------------------------------------
 expect_error "divergence" 3 "training diverged.*at step" --dataset synthetic --model linear --partition iid --nodes 4 --steps 200 \

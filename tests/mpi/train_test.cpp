@@ -7,11 +7,15 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <csignal>
 #include <filesystem>
+#include <functional>
+#include <limits>
 
 #include "decent/data/partition.hpp"
 #include "decent/data/synthetic.hpp"
 #include "decent/data/dataset.hpp"
+#include "decent/io/checkpoint.hpp"
 #include "decent/io/recorder.hpp"
 #include "decent/model/factory.hpp"
 
@@ -70,7 +74,9 @@ ScheduleOptions schedule_of(const Run& r) {
   return so;
 }
 
-TrainResult run(const Comm& comm, const Problem& p, const Run& r, Recorder* recorder = nullptr) {
+TrainResult run(const Comm& comm, const Problem& p, const Run& r, Recorder* recorder = nullptr,
+                const std::function<void(TrainOptions&)>& adjust = {},
+                const std::function<void(const TrainProgress&)>& progress = {}) {
   const Placement placement(p.nodes, comm.size());
   const std::vector<std::vector<Eigen::Index>> local(p.shards.begin() + placement.first(comm.rank()),
                                                      p.shards.begin() + placement.first(comm.rank()) +
@@ -81,9 +87,10 @@ TrainResult run(const Comm& comm, const Problem& p, const Run& r, Recorder* reco
   SgdOptions sgd_options;
   sgd_options.momentum = r.momentum;
   sgd_options.weight_decay = 1e-3f;
-  const TrainOptions options = options_of(r);
+  TrainOptions options = options_of(r);
+  if (adjust) adjust(options);
   return train(comm, placement, options, *model, p.train, local, p.test, *topology, schedule, Sgd(sgd_options),
-               make_lr_schedule("constant", 0.1f, r.steps), recorder);
+               make_lr_schedule("constant", 0.1f, r.steps), recorder, progress);
 }
 
 std::string scratch(const Comm& comm, const std::string& name) {
@@ -288,4 +295,228 @@ TEST_CASE("compression options that do not fit the algorithm are refused", "[tra
   r.choco_gamma = 0.5f;
   r.compressor = "topk:2.0";
   CHECK_THROWS_AS(run(world, p, r), std::invalid_argument);
+}
+
+namespace {
+
+/// Every value of an HDF5 dataset as raw bytes (for bitwise comparison), or empty if it does not exist.
+std::vector<unsigned char> raw_dataset(const std::string& path, const std::string& name) {
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  REQUIRE(file >= 0);
+  std::vector<unsigned char> bytes;
+  if (H5Lexists(file, name.substr(0, name.find('/')).c_str(), H5P_DEFAULT) > 0 &&
+      H5Lexists(file, name.c_str(), H5P_DEFAULT) > 0) {
+    const hid_t d = H5Dopen2(file, name.c_str(), H5P_DEFAULT);
+    const hid_t type = H5Dget_type(d);
+    const hid_t space = H5Dget_space(d);
+    bytes.resize(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)) * H5Tget_size(type));
+    if (!bytes.empty()) H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data());
+    H5Sclose(space);
+    H5Tclose(type);
+    H5Dclose(d);
+  }
+  H5Fclose(file);
+  return bytes;
+}
+
+std::int64_t int_attribute(const std::string& path, const char* name) {
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  const hid_t a = H5Aopen(file, name, H5P_DEFAULT);
+  std::int64_t value = -1;
+  H5Aread(a, H5T_NATIVE_INT64, &value);
+  H5Aclose(a);
+  H5Fclose(file);
+  return value;
+}
+
+/// The recorded series a resumed run must reproduce bit for bit (wall_s is a clock, not a result).
+const char* const recorded_series[] = {
+    "train/step",        "train/lr",         "train/loss",        "train/bytes_sent", "eval/step",
+    "eval/merged_loss",  "eval/merged_acc",  "eval/local_loss",   "eval/local_acc",   "eval/consensus_distance",
+    "eval/distance_to_mean", "eval/mergeability_gap", "landscape/step", "landscape/interp_loss",
+    "landscape/plane_loss", "final/merged_params"};
+
+/// Runs `r` uninterrupted, then stopped by a flag that only rank 0 raises after step `stop_at`, then
+/// resumed from its checkpoint, all recorded; checks the resumed run equals the uninterrupted one.
+void check_resume(const Comm& world, const Run& r, std::int64_t stop_at, std::int64_t landscape_every = -1) {
+  const Problem p;
+  const Placement placement(p.nodes, world.size());
+  const std::string whole = scratch(world, "whole"), parts = scratch(world, "parts"), checkpoint = parts + ".ckpt";
+  const auto probes = [&](TrainOptions& o) {
+    o.landscape_every = landscape_every;
+    o.landscape.probe_nodes = {0, 3};
+    o.landscape.grid = 3;
+  };
+  TrainResult expected;
+  {
+    Recorder recorder(world, placement, whole, {"", "", 11});
+    expected = run(world, p, r, &recorder, probes);
+  }
+  volatile std::sig_atomic_t flag = 0;
+  {
+    Recorder recorder(world, placement, parts, {"", "", 11});
+    const TrainResult stopped = run(
+        world, p, r, &recorder,
+        [&](TrainOptions& o) {
+          probes(o);
+          o.checkpoint_path = checkpoint;
+          o.stop_flag = &flag;
+          o.progress_every = 1;
+        },
+        [&](const TrainProgress& progress) {
+          if (world.rank() == 0 && progress.step == stop_at) flag = SIGTERM;
+        });
+    REQUIRE(stopped.stopped);
+    // The ranks agree within two steps of the request.
+    CHECK(stopped.steps_done > stop_at);
+    CHECK(stopped.steps_done <= stop_at + 2);
+  }
+  world.barrier();  // rank 0 has closed the file
+  if (world.rank() == 0) CHECK(int_attribute(parts, "finished") == 0);
+  world.barrier();
+  TrainResult resumed;
+  {
+    const CheckpointReader reader(checkpoint, p.nodes);
+    const RecorderPosition at{reader.int_attribute("recorder_steps"), reader.int_attribute("recorder_evals"),
+                              reader.int_attribute("recorder_landscapes")};
+    CHECK(at.steps == reader.int_attribute("step"));
+    Recorder recorder(world, placement, parts, at);
+    resumed = run(world, p, r, &recorder, [&](TrainOptions& o) {
+      probes(o);
+      o.resume = &reader;
+    });
+  }
+  CHECK_FALSE(resumed.stopped);
+  CHECK(resumed.steps_done == r.steps);
+  CHECK(resumed.bytes == expected.bytes);
+  CHECK(resumed.gossip_rounds == expected.gossip_rounds);
+  CHECK(resumed.merges == expected.merges);
+  CHECK(resumed.merged_accuracy == expected.merged_accuracy);
+  CHECK(resumed.merged_params == expected.merged_params);
+  world.barrier();
+  if (world.rank() == 0) {
+    CHECK(int_attribute(parts, "finished") == 1);
+    CHECK(int_attribute(parts, "resumes") == 1);
+    for (const char* name : recorded_series) {
+      INFO(name);
+      CHECK(raw_dataset(parts, name) == raw_dataset(whole, name));
+    }
+    CHECK(!raw_dataset(whole, "train/loss").empty());
+    std::filesystem::remove(whole);
+    std::filesystem::remove(parts);
+    std::filesystem::remove(checkpoint);
+  }
+  world.barrier();
+}
+
+}  // namespace
+
+TEST_CASE("a run stopped by a flag on one rank and resumed from its checkpoint equals the uninterrupted run",
+          "[train][checkpoint]") {
+  const Comm world = Comm::world();
+  SECTION("D-SGD with momentum on a ring, landscape probes") {
+    check_resume(world, Run{}, 17, 10);
+  }
+  SECTION("D-PSGD on the time-varying one-peer exponential graph") {
+    Run r;
+    r.algorithm = Algorithm::dpsgd;
+    r.topology = "one-peer-exponential";
+    check_resume(world, r, 23);
+  }
+  SECTION("local SGD (merges)") {
+    Run r;
+    r.algorithm = Algorithm::local_sgd;
+    check_resume(world, r, 9);
+  }
+  SECTION("CHOCO with rand-k (public copies and compressor streams)") {
+    Run r;
+    r.algorithm = Algorithm::choco;
+    r.compressor = "randk:0.25";
+    r.choco_gamma = 0.3f;
+    check_resume(world, r, 12);
+  }
+  SECTION("server with EF21-SGDM and rand-k (feedback memory and the server's estimate)") {
+    Run r;
+    r.algorithm = Algorithm::server;
+    r.compressor = "randk:0.25";
+    r.feedback = ErrorFeedback::ef21_sgdm;
+    check_resume(world, r, 30);
+  }
+  SECTION("server with EF and top-k after an exact warm-up") {
+    Run r;
+    r.algorithm = Algorithm::server;
+    r.compressor = "topk:0.1";
+    r.feedback = ErrorFeedback::ef;
+    r.compress_warmup = 5;
+    check_resume(world, r, 3);
+  }
+}
+
+TEST_CASE("periodic checkpoints do not change a run, and a bad checkpoint is refused by name", "[train][checkpoint]") {
+  const Comm world = Comm::world();
+  const Problem p;
+  const Run r;
+  const std::string path = scratch(world, "periodic") + ".ckpt";
+  const TrainResult plain = run(world, p, r);
+  const TrainResult with = run(world, p, r, nullptr, [&](TrainOptions& o) {
+    o.checkpoint_every = 7;
+    o.checkpoint_path = path;
+  });
+  CHECK(with.merged_params == plain.merged_params);
+  {
+    const CheckpointReader reader(path, p.nodes);
+    CHECK(reader.int_attribute("step") == 35);  // the last multiple of 7 before the last step (40)
+    // Resuming from step 35 finishes exactly as the run did.
+    const TrainResult resumed = run(world, p, r, nullptr, [&](TrainOptions& o) { o.resume = &reader; });
+    CHECK(resumed.merged_params == plain.merged_params);
+    // Another algorithm's run, or a run too short for the checkpoint's step, refuses it.
+    Run other = r;
+    other.algorithm = Algorithm::dpsgd;
+    CHECK_THROWS_WITH(run(world, p, other, nullptr, [&](TrainOptions& o) { o.resume = &reader; }),
+                      Catch::Contains("written by algorithm dsgd, not dpsgd"));
+    Run shorter = r;
+    shorter.steps = 30;
+    CHECK_THROWS_WITH(run(world, p, shorter, nullptr, [&](TrainOptions& o) { o.resume = &reader; }),
+                      Catch::Contains("its step 35 is not inside this run of 30 steps"));
+  }
+  CHECK_THROWS_AS(CheckpointReader(path + ".missing", p.nodes), checkpoint_error);
+  CHECK_THROWS_WITH(CheckpointReader(path + ".missing", p.nodes), Catch::Contains("no such file"));
+  world.barrier();
+  if (world.rank() == 0) std::filesystem::remove(path);
+  world.barrier();
+}
+
+TEST_CASE("a NaN in one node's parameters stops the run naming that node", "[train][checkpoint]") {
+  const Comm world = Comm::world();
+  const Problem p;
+  const Run r;
+  const std::string path = scratch(world, "nan") + ".ckpt";
+  (void)run(world, p, r, nullptr, [&](TrainOptions& o) {
+    o.checkpoint_every = 20;
+    o.checkpoint_path = path;
+  });
+  world.barrier();
+  if (world.rank() == 0) {  // poison node 4's parameter 3 in the checkpoint
+    const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    const hid_t d = H5Dopen2(file, "x", H5P_DEFAULT);
+    const hid_t space = H5Dget_space(d);
+    const hsize_t start[2] = {4, 3}, count[2] = {1, 1};
+    H5Sselect_hyperslab(space, H5S_SELECT_SET, start, nullptr, count, nullptr);
+    const hid_t memory = H5Screate_simple(2, count, nullptr);
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    REQUIRE(H5Dwrite(d, H5T_NATIVE_FLOAT, memory, space, H5P_DEFAULT, &nan) >= 0);
+    H5Sclose(memory);
+    H5Sclose(space);
+    H5Dclose(d);
+    H5Fclose(file);
+  }
+  world.barrier();
+  {
+    const CheckpointReader reader(path, p.nodes);
+    CHECK_THROWS_WITH(run(world, p, r, nullptr, [&](TrainOptions& o) { o.resume = &reader; }),
+                      Catch::Contains("node 4") && Catch::Contains("at step 20"));
+  }
+  world.barrier();
+  if (world.rank() == 0) std::filesystem::remove(path);
+  world.barrier();
 }

@@ -331,7 +331,7 @@ assert f["train/loss"].shape == (60, 4), f["train/loss"].shape
 assert "seed = 3" in config and "hidden = 16" in config, config' &&
   pass "train.sbatch: run.h5 finished = 1, /train/loss (60, 4), the command line and config file applied" ||
   fail "train.sbatch: run.h5"
-cmp -s "$d/config.ini" "$work/tiny.ini" && grep -q -- "--config $d/config.ini --seed 3 --out $d/run.h5 --progress log" "$d/command.txt" &&
+cmp -s "$d/config.ini" "$work/tiny.ini" && grep -q -- "--config $d/config.ini --seed 3 --resume auto --out $d/run.h5 --progress log" "$d/command.txt" &&
   grep -q "^srun --mpi=pmix " "$d/command.txt" && pass "train.sbatch: config.ini copied, command.txt has the effective command" ||
   fail "train.sbatch: config.ini / command.txt: $(cat "$d/command.txt" 2>&1)"
 grep -q "exited with code 0" "$d/log.txt" && grep -q "wrote $d/run.h5" "$d/log.txt" &&
@@ -390,6 +390,9 @@ if [ -e "$d/run.h5" ]; then
     fail "time-limit warning: exit_code '$code', state $(job_field "$limit_job" JobState); $(tail -n 6 "$d/log.txt" 2>&1)"
   h5check "$d/run.h5" 'assert a["finished"] == 0, a["finished"]' &&
     pass "time-limit warning: run.h5 says finished = 0" || fail "time-limit warning: run.h5"
+  [ "$code" = 5 ] && [ -f "$d/run.h5.ckpt" ] && grep -q "stopped by signal 10 after step" "$d/log.txt" &&
+    pass "time-limit warning: decent-train wrote run.h5.ckpt and exited with code 5" ||
+    fail "time-limit warning: no checkpoint or exit code '$code' (expected 5)"
 else
   fail "the long run did not create run.h5 within 30 s: $(tail -n 5 "$d/log.txt" 2>&1)"
 fi

@@ -4,11 +4,14 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <optional>
 
 #include "decent/core/random.hpp"
+#include "decent/core/version.hpp"
 #include "decent/gossip/choco.hpp"
 #include "decent/gossip/compressed_server.hpp"
 #include "decent/gossip/gossip.hpp"
+#include "decent/io/checkpoint.hpp"
 #include "decent/io/recorder.hpp"
 #include "decent/probe/consensus.hpp"
 
@@ -104,8 +107,17 @@ void check_compression(const TrainOptions& o) {
     throw std::invalid_argument("compress-warmup must be >= 0, got " + std::to_string(o.compress_warmup));
 }
 
-constexpr std::uint64_t init_stream = 0x494E4954;     // "INIT"
-constexpr std::uint64_t sampler_stream = 0x534D504C;  // "SMPL"
+/// Refuses checkpoint options that cannot work.
+void check_checkpoints(const TrainOptions& o) {
+  if (o.checkpoint_every < 0)
+    throw std::invalid_argument("checkpoint-every must be >= 0, got " + std::to_string(o.checkpoint_every));
+  if ((o.checkpoint_every > 0 || o.stop_flag) && o.checkpoint_path.empty())
+    throw std::invalid_argument("train: checkpoints (checkpoint_every or stop_flag) need a checkpoint_path");
+}
+
+/// Version of the checkpoint layout written by Loop::save (docs/reliability.md).
+constexpr std::int64_t checkpoint_format = 1;
+
 
 /// The loop's state on this rank and the operations on it.
 class Loop {
@@ -136,9 +148,13 @@ public:
     // depending on alignment, and a node's vector must compute the same wherever it is placed.
     const Eigen::Index padded = (static_cast<Eigen::Index>(dim_) + 15) / 16 * 16;
     x_storage_ = Eigen::MatrixXf::Zero(padded, count);
-    g_storage_ = Eigen::MatrixXf::Zero(padded, count);
+    // Only server and D-PSGD use every node's gradient after all are computed; the others take each node's
+    // step right after its gradient, through one scratch column (a third less memory per node).
+    keep_gradients_ = options.algorithm == Algorithm::server || options.algorithm == Algorithm::dpsgd;
+    g_storage_ = Eigen::MatrixXf::Zero(padded, keep_gradients_ ? count : 1);
     Eigen::VectorXf initial(static_cast<Eigen::Index>(dim_));
     check_compression(options);
+    check_checkpoints(options);
     if (compressed_server(options)) {
       server_ = std::make_unique<CompressedServer>(
           comm, placement, dim_, make_compressor(options.compressor, model.matrix_blocks()), options.feedback, options.seed);
@@ -158,31 +174,43 @@ public:
       samplers_.emplace_back(shards[static_cast<std::size_t>(k)], options.batch, options.sampling,
                              derive_seed(options.seed, {sampler_stream, node}));
     }
+    if (options.stop_flag) stop_comm_ = comm.dup();
+    if (options.resume) load(*options.resume);
   }
+
+  ~Loop() {
+    // A stop agreement still in flight (an exception left the loop): complete it, as every rank posted it.
+    if (stop_request_ != MPI_REQUEST_NULL) MPI_Wait(&stop_request_, MPI_STATUS_IGNORE);
+  }
+  Loop(const Loop&) = delete;
+  Loop& operator=(const Loop&) = delete;
 
   TrainResult run(const std::function<void(const TrainProgress&)>& progress) {
     const std::int64_t steps = schedule_.options().steps;
-    const double start = MPI_Wtime();
+    const double start = MPI_Wtime() - elapsed_before_;  // a resumed run's clock goes on
     TrainProgress report;
     report.steps = steps;
-    for (std::int64_t t = 0; t < steps; ++t) {
+    report.merged_accuracy = result_.merged_accuracy;
+    report.local_accuracy = result_.local_accuracy;
+    for (std::int64_t t = first_step_; t < steps; ++t) {
       const Action action = schedule_.at(t);
       std::uint64_t bytes = 0;
       const float lr = lr_.at(t);
-      compute_gradients(t);
       switch (options_.algorithm) {
         case Algorithm::server:
+          compute_gradients(t);
           bytes += server_step(t);
           local_steps(lr);
           break;
         case Algorithm::dpsgd:
+          compute_gradients(t);
           if (action.kind == ActionKind::gossip) bytes += gossip_rounds(action, t);
           local_steps(lr);
           break;
         case Algorithm::dsgd:
         case Algorithm::local_sgd:
         case Algorithm::choco:
-          local_steps(lr);
+          compute_gradients(t, lr);
           if (action.kind == ActionKind::gossip) bytes += gossip_rounds(action, t);
           break;
       }
@@ -208,7 +236,22 @@ public:
         report.seconds = MPI_Wtime() - start;
         progress(report);
       }
+      if (last) break;
+      const bool stop = stop_agreed();
+      if (stop || (options_.checkpoint_every > 0 && (t + 1) % options_.checkpoint_every == 0))
+        save(t + 1, MPI_Wtime() - start);
+      if (stop) {
+        result_.stopped = true;
+        result_.steps_done = t + 1;
+        result_.bytes = total_bytes_;
+        result_.gossip_rounds = round_;
+        result_.merges = merges_;
+        result_.seconds = MPI_Wtime() - start;
+        return result_;
+      }
     }
+    if (stop_request_ != MPI_REQUEST_NULL) MPI_Wait(&stop_request_, MPI_STATUS_IGNORE);
+    result_.steps_done = steps;
     const Consensus final_state = consensus(comm_, placement_.nodes(), x());
     result_.merged_params = final_state.mean.cast<float>();
     result_.bytes = total_bytes_;
@@ -223,16 +266,20 @@ private:
   Eigen::Block<Eigen::MatrixXf> x() { return x_storage_.topRows(static_cast<Eigen::Index>(dim_)); }
   Eigen::Block<Eigen::MatrixXf> g() { return g_storage_.topRows(static_cast<Eigen::Index>(dim_)); }
 
-  void compute_gradients(std::int64_t t) {
+  /// Every local node's loss and gradient at step t; with `step_lr`, each node's SGD step follows its own
+  /// gradient at once (one scratch column), otherwise the gradients are kept for the algorithm.
+  void compute_gradients(std::int64_t t, std::optional<float> step_lr = std::nullopt) {
     for (std::size_t k = 0; k < samplers_.size(); ++k) {
       samplers_[k].next(train_, batches_[k]);
       const auto col = static_cast<Eigen::Index>(k);
-      losses_[k] = model_.loss_and_gradient(x().col(col), batches_[k], g().col(col));
+      const Eigen::Index g_col = keep_gradients_ ? col : 0;
+      losses_[k] = model_.loss_and_gradient(x().col(col), batches_[k], g().col(g_col));
       if (!std::isfinite(losses_[k]) && first_bad_step_ < 0) {
         first_bad_step_ = t;
         first_bad_node_ = gossip_.first_node() + static_cast<int>(k);
         bad_value_ = losses_[k];
       }
+      if (step_lr) sgd_.step(x().col(col), g().col(g_col), states_[k], *step_lr);
     }
   }
 
@@ -277,7 +324,7 @@ private:
 
   /// Collective: consensus, merged-model and local-model test metrics; throws on divergence.
   void evaluate(std::int64_t t, TrainProgress& report, bool probe) {
-    check_divergence();
+    check_divergence(t);
     const Consensus c = consensus(comm_, placement_.nodes(), x());
     const Eigen::VectorXf merged = c.mean.cast<float>();
     // The merged model's test set is split over the ranks and the sums combined.
@@ -329,17 +376,207 @@ private:
     return model_.evaluate(params, test_.features.middleCols(first, count), labels, targets);
   }
 
-  void check_divergence() {
-    // The earliest (step, node) with a non-finite loss on any rank, encoded to one number for a min-reduction.
+  /// Collective, after step t: throws divergence_error on every rank if a loss since the start or a
+  /// parameter now is NaN or infinite, naming the earliest step and node and what became non-finite.
+  void check_divergence(std::int64_t t) {
+    if (first_bad_step_ < 0)
+      for (Eigen::Index k = 0; k < x_storage_.cols(); ++k)
+        if (!x().col(k).allFinite()) {
+          first_bad_step_ = t;
+          first_bad_node_ = gossip_.first_node() + static_cast<int>(k);
+          bad_parameters_ = true;
+          break;
+        }
+    // The earliest (step, node) on any rank, encoded to one number for a min-reduction.
     const std::int64_t none = std::numeric_limits<std::int64_t>::max();
     const std::int64_t mine = first_bad_step_ < 0 ? none : first_bad_step_ * placement_.nodes() + first_bad_node_;
     const std::int64_t first = comm_.allreduce(mine, ReduceOp::min);
     if (first == none) return;
     const std::int64_t step = first / placement_.nodes();
     const int node = static_cast<int>(first % placement_.nodes());
+    // The owner of that node says what it saw.
+    double what[2] = {bad_parameters_ ? 1.0 : 0.0, static_cast<double>(bad_value_)};
+    comm_.broadcast(std::span<double>(what, 2), placement_.owner(node));
+    const std::string hint = " (lower lr, or clip gradients with clip-value / clip-norm)";
+    if (what[0] != 0)
+      throw divergence_error("training diverged: the parameters of node " + std::to_string(node) +
+                             " hold NaN or inf after step " + std::to_string(step) + hint);
     throw divergence_error("training diverged: the loss of node " + std::to_string(node) + " became " +
-                           (mine == first ? std::to_string(bad_value_) : std::string("non-finite")) + " at step " +
-                           std::to_string(step) + " (lower lr, or clip gradients with clip-value / clip-norm)");
+                           std::to_string(static_cast<float>(what[1])) + " at step " + std::to_string(step) + hint);
+  }
+
+  /// Collective (when a stop flag is watched): true if some rank's flag was set when the previous step's
+  /// agreement was posted. Posts the next agreement otherwise; every rank completes them in the same order.
+  bool stop_agreed() {
+    if (!options_.stop_flag) return false;
+    if (stop_request_ != MPI_REQUEST_NULL) {
+      DECENT_MPI(MPI_Wait, &stop_request_, MPI_STATUS_IGNORE);
+      if (stop_any_ != 0) return true;
+    }
+    stop_mine_ = *options_.stop_flag != 0 ? 1 : 0;
+    DECENT_MPI(MPI_Iallreduce, &stop_mine_, &stop_any_, 1, MPI_INT, MPI_MAX, stop_comm_->native(), &stop_request_);
+    return false;
+  }
+
+  /// Local vectors (each empty or dim long) as node rows, with their lengths in NAME_size.
+  template <class Get>
+  void save_vectors(CheckpointWriter& w, const std::string& name, Get&& get) const {
+    const std::size_t count = samplers_.size();
+    std::vector<float> rows(count * dim_, 0.0f);
+    std::vector<std::int64_t> sizes(count);
+    for (std::size_t k = 0; k < count; ++k) {
+      const Eigen::VectorXf& v = get(static_cast<int>(k));
+      sizes[k] = v.size();
+      if (v.size()) Eigen::Map<Eigen::VectorXf>(rows.data() + k * dim_, static_cast<Eigen::Index>(dim_)) = v;
+    }
+    w.node_rows<float>(name, dim_, rows);
+    w.node_rows<std::int64_t>(name + "_size", 1, sizes);
+  }
+
+  static void load_vector(const CheckpointReader& r, const std::string& name, int node, std::size_t dim,
+                          Eigen::VectorXf& out) {
+    const std::int64_t size = r.node_row<std::int64_t>(name + "_size", node, 1)[0];
+    if (size == 0) {
+      out.resize(0);
+      return;
+    }
+    if (size != static_cast<std::int64_t>(dim))
+      throw checkpoint_error("checkpoint '" + r.path() + "': " + name + " of node " + std::to_string(node) + " has " +
+                             std::to_string(size) + " entries, expected " + std::to_string(dim));
+    const std::vector<float> row = r.node_row<float>(name, node, dim);
+    out = Eigen::Map<const Eigen::VectorXf>(row.data(), static_cast<Eigen::Index>(dim));
+  }
+
+  template <class Get>
+  void save_rngs(CheckpointWriter& w, const std::string& name, Get&& rng) const {
+    std::vector<std::uint64_t> words;
+    for (std::size_t k = 0; k < samplers_.size(); ++k) {
+      const auto state = rng(static_cast<int>(k)).state();
+      words.insert(words.end(), state.begin(), state.end());
+    }
+    w.node_rows<std::uint64_t>(name, 6, words);
+  }
+
+  static void load_rng(const CheckpointReader& r, const std::string& name, int node, Rng& rng) {
+    const std::vector<std::uint64_t> words = r.node_row<std::uint64_t>(name, node, 6);
+    std::array<std::uint64_t, 6> state{};
+    std::copy(words.begin(), words.end(), state.begin());
+    rng.restore(state);
+  }
+
+  /// Collective: writes the complete state before step `next` (docs/reliability.md) after checking it is
+  /// finite, with the recorder flushed so the file holds exactly the steps before `next`.
+  void save(std::int64_t next, double elapsed) {
+    check_divergence(next - 1);
+    if (recorder_) recorder_->flush();
+    const RecorderPosition at = recorder_ ? recorder_->position() : RecorderPosition{};
+    CheckpointWriter w(comm_, placement_, options_.checkpoint_path);
+    w.attribute("format", checkpoint_format);
+    w.attribute("decent_version", version());
+    w.attribute("git_commit", git_commit());
+    w.attribute("config", options_.checkpoint_config);
+    w.attribute("algorithm", to_string(options_.algorithm));
+    w.attribute("n_nodes", static_cast<std::int64_t>(placement_.nodes()));
+    w.attribute("n_ranks", static_cast<std::int64_t>(placement_.ranks()));
+    w.attribute("dim", static_cast<std::int64_t>(dim_));
+    w.attribute("step", next);
+    w.attribute("gossip_rounds", round_);
+    w.attribute("merges", merges_);
+    w.attribute("bytes", static_cast<std::int64_t>(total_bytes_));
+    w.attribute("elapsed_seconds", elapsed);
+    w.attribute("merged_loss", result_.merged_loss);
+    w.attribute("merged_accuracy", result_.merged_accuracy);
+    w.attribute("local_accuracy", result_.local_accuracy);
+    w.attribute("consensus_distance", result_.consensus_distance);
+    w.attribute("probe_seconds", result_.probe_seconds);
+    w.attribute("recorder_steps", at.steps);
+    w.attribute("recorder_evals", at.evals);
+    w.attribute("recorder_landscapes", at.landscapes);
+    const auto count = static_cast<Eigen::Index>(samplers_.size());
+    Eigen::MatrixXf x_rows = x();  // dim x count, contiguous: node k's row is column k
+    w.node_rows<float>("x", dim_, std::span<const float>(x_rows.data(), static_cast<std::size_t>(x_rows.size())));
+    std::vector<std::int64_t> sgd_steps;
+    std::vector<std::uint64_t> batches;
+    for (Eigen::Index k = 0; k < count; ++k) {
+      sgd_steps.push_back(states_[static_cast<std::size_t>(k)].steps);
+      batches.push_back(samplers_[static_cast<std::size_t>(k)].state().batches);
+    }
+    w.node_rows<std::int64_t>("sgd_steps", 1, sgd_steps);
+    save_vectors(w, "sgd_momentum", [&](int k) -> const Eigen::VectorXf& { return states_[static_cast<std::size_t>(k)].momentum; });
+    w.node_rows<std::uint64_t>("sampler_batches", 1, batches);
+    if (server_) {
+      std::vector<std::int64_t> steps;
+      for (int k = 0; k < count; ++k) steps.push_back(server_->state(k).steps);
+      w.node_rows<std::int64_t>("feedback_steps", 1, steps);
+      save_vectors(w, "feedback_error", [&](int k) -> const Eigen::VectorXf& { return server_->state(k).error; });
+      save_vectors(w, "feedback_estimate", [&](int k) -> const Eigen::VectorXf& { return server_->state(k).estimate; });
+      save_vectors(w, "feedback_momentum", [&](int k) -> const Eigen::VectorXf& { return server_->state(k).momentum; });
+      save_rngs(w, "feedback_rng", [&](int k) -> Rng& { return server_->rng(k); });
+      const Eigen::VectorXd& estimate = server_->server_estimate();
+      w.shared<double>("server_estimate", std::span<const double>(estimate.data(), static_cast<std::size_t>(estimate.size())));
+    }
+    if (choco_) {
+      Eigen::MatrixXf copies(static_cast<Eigen::Index>(dim_), count);
+      for (int k = 0; k < count; ++k) copies.col(k) = choco_->public_copy(gossip_.first_node() + k);
+      w.node_rows<float>("choco_public", dim_, std::span<const float>(copies.data(), static_cast<std::size_t>(copies.size())));
+      save_rngs(w, "choco_rng", [&](int k) -> Rng& { return choco_->rng(k); });
+    }
+    w.commit();
+  }
+
+  /// Restores the state a checkpoint saved (every rank reads its own nodes' rows).
+  void load(const CheckpointReader& r) {
+    const auto fail = [&](const std::string& what) { throw checkpoint_error("checkpoint '" + r.path() + "': " + what); };
+    if (r.int_attribute("format") != checkpoint_format)
+      fail("layout version " + std::to_string(r.int_attribute("format")) + ", this build reads version " +
+           std::to_string(checkpoint_format));
+    if (r.string_attribute("algorithm") != to_string(options_.algorithm))
+      fail("written by algorithm " + r.string_attribute("algorithm") + ", not " + to_string(options_.algorithm));
+    if (r.int_attribute("n_nodes") != placement_.nodes() || r.int_attribute("dim") != static_cast<std::int64_t>(dim_))
+      fail("holds " + std::to_string(r.int_attribute("n_nodes")) + " nodes of " + std::to_string(r.int_attribute("dim")) +
+           " parameters, this run has " + std::to_string(placement_.nodes()) + " of " + std::to_string(dim_));
+    first_step_ = r.int_attribute("step");
+    if (first_step_ < 1 || first_step_ >= schedule_.options().steps)
+      fail("its step " + std::to_string(first_step_) + " is not inside this run of " +
+           std::to_string(schedule_.options().steps) + " steps");
+    round_ = r.int_attribute("gossip_rounds");
+    merges_ = r.int_attribute("merges");
+    total_bytes_ = static_cast<std::uint64_t>(r.int_attribute("bytes"));
+    elapsed_before_ = r.double_attribute("elapsed_seconds");
+    result_.merged_loss = r.double_attribute("merged_loss");
+    result_.merged_accuracy = r.double_attribute("merged_accuracy");
+    result_.local_accuracy = r.double_attribute("local_accuracy");
+    result_.consensus_distance = r.double_attribute("consensus_distance");
+    result_.probe_seconds = r.double_attribute("probe_seconds");
+    const int first = gossip_.first_node();
+    for (std::size_t k = 0; k < samplers_.size(); ++k) {
+      const int node = first + static_cast<int>(k);
+      const auto col = static_cast<Eigen::Index>(k);
+      const std::vector<float> row = r.node_row<float>("x", node, dim_);
+      x().col(col) = Eigen::Map<const Eigen::VectorXf>(row.data(), static_cast<Eigen::Index>(dim_));
+      states_[k].steps = r.node_row<std::int64_t>("sgd_steps", node, 1)[0];
+      load_vector(r, "sgd_momentum", node, dim_, states_[k].momentum);
+      samplers_[k].restore({r.node_row<std::uint64_t>("sampler_batches", node, 1)[0]});
+      if (server_) {
+        FeedbackState& state = server_->state(static_cast<int>(k));
+        state.steps = r.node_row<std::int64_t>("feedback_steps", node, 1)[0];
+        load_vector(r, "feedback_error", node, dim_, state.error);
+        load_vector(r, "feedback_estimate", node, dim_, state.estimate);
+        load_vector(r, "feedback_momentum", node, dim_, state.momentum);
+        load_rng(r, "feedback_rng", node, server_->rng(static_cast<int>(k)));
+      }
+      if (choco_) load_rng(r, "choco_rng", node, choco_->rng(static_cast<int>(k)));
+    }
+    if (server_) {
+      const std::vector<double> estimate = r.shared<double>("server_estimate");
+      if (estimate.size() != dim_) fail("server_estimate has " + std::to_string(estimate.size()) + " entries");
+      server_->server_estimate() = Eigen::Map<const Eigen::VectorXd>(estimate.data(), static_cast<Eigen::Index>(dim_));
+    }
+    if (choco_)
+      for (int node : choco_->held_nodes()) {
+        const std::vector<float> row = r.node_row<float>("choco_public", node, dim_);
+        choco_->set_public_copy(node, Eigen::Map<const Eigen::VectorXf>(row.data(), static_cast<Eigen::Index>(dim_)));
+      }
   }
 
   const Comm& comm_;
@@ -360,6 +597,7 @@ private:
   Eigen::VectorXf direction_;                 // the compressed server's direction
   const RandomTopology* random_;
   bool profile_drives_budget_;
+  bool keep_gradients_ = true;             // g holds every local node's gradient (server, dpsgd), else one
   Eigen::MatrixXf x_storage_, g_storage_;  // padded: dim rows used, columns 64-byte aligned
   std::vector<SgdState> states_;
   std::vector<Sampler> samplers_;
@@ -370,6 +608,12 @@ private:
   std::int64_t first_bad_step_ = -1;
   int first_bad_node_ = -1;
   float bad_value_ = 0;
+  bool bad_parameters_ = false;    // the first bad value found was a parameter, not a loss
+  std::int64_t first_step_ = 0;    // > 0 when resumed from a checkpoint
+  double elapsed_before_ = 0;      // seconds the run had taken before the checkpoint
+  std::optional<Comm> stop_comm_;  // the stop agreement's own communicator (when a stop flag is watched)
+  MPI_Request stop_request_ = MPI_REQUEST_NULL;
+  int stop_mine_ = 0, stop_any_ = 0;
   TrainResult result_;
 };
 

@@ -95,6 +95,20 @@ Eigen::Ref<const Eigen::VectorXf> ChocoGossip::public_copy(int node) const {
   return copies_storage_.col(column_of(node)).head(static_cast<Eigen::Index>(dim_));
 }
 
+std::vector<int> ChocoGossip::held_nodes() const {
+  std::vector<int> nodes;
+  for (int node = 0; node < placement_.nodes(); ++node)
+    if (held_[static_cast<std::size_t>(node)] >= 0) nodes.push_back(node);
+  return nodes;
+}
+
+void ChocoGossip::set_public_copy(int node, Eigen::Ref<const Eigen::VectorXf> value) {
+  if (static_cast<std::size_t>(value.size()) != dim_)
+    throw std::invalid_argument("choco: public copy has " + std::to_string(value.size()) + " entries, expected " +
+                                std::to_string(dim_));
+  copies_storage_.col(column_of(node)).head(static_cast<Eigen::Index>(dim_)) = value;
+}
+
 void ChocoGossip::synchronize(Eigen::Ref<const Eigen::VectorXf> merged) {
   if (static_cast<std::size_t>(merged.size()) != dim_)
     throw std::invalid_argument("choco: merged vector has " + std::to_string(merged.size()) + " entries, expected " +

@@ -49,6 +49,12 @@ hid_t memory_type();
 
 /// Creates (truncating) an HDF5 file for this process only (serial driver).
 Id create_file(const std::string& path);
+/// Creates an HDF5 file for this process only that lives in memory: flush() writes it whole to
+/// PATH.partial and renames that to PATH, so PATH always holds the last flush complete, even after kill -9
+/// (docs/reliability.md, "Crash consistency"); what is not flushed when it is closed is lost.
+Id create_snapshot_file(const std::string& path);
+/// Reads the existing file PATH into memory, writable, as create_snapshot_file's files are.
+Id open_snapshot_file(const std::string& path);
 Id create_group(hid_t parent, const std::string& name);
 /// A chunked dataset of T with shape [0, cols...] that grows along the first dimension
 /// (`inner` empty = 1-D), compressed with deflate level 1 when the filter is available.
@@ -64,7 +70,34 @@ void write_dataset(hid_t parent, const std::string& name, const std::vector<hsiz
 void write_attribute(hid_t object, const std::string& name, const std::string& value);
 void write_attribute(hid_t object, const std::string& name, std::int64_t value);
 void write_attribute(hid_t object, const std::string& name, double value);
-/// Flushes the whole file to disk.
+/// Flushes the whole file to disk (a snapshot file: writes it whole, then renames it into place).
 void flush(hid_t file);
+
+// ---- reading and reopening (checkpoints, resumed recorders) ----
+/// Opens an existing file for this process only, read-only or read-write.
+Id open_file(const std::string& path, bool writable);
+/// True if `name` (a path relative to parent) exists, false otherwise (intermediate groups included).
+bool exists(hid_t parent, const std::string& name);
+Id open_group(hid_t parent, const std::string& name);
+Id open_dataset(hid_t parent, const std::string& name);
+/// Removes the link `name` (the object's space is not reclaimed).
+void remove(hid_t parent, const std::string& name);
+/// The shape of a dataset.
+std::vector<hsize_t> shape(hid_t dataset);
+/// Shrinks (or grows) an extendible dataset to `rows` rows.
+void set_rows(hid_t dataset, hsize_t rows);
+/// Reads rows [first, first + rows) of a dataset (row-major) as T; throws h5::error if they do not exist.
+template <class T>
+std::vector<T> read_rows(hid_t dataset, hsize_t first, hsize_t rows);
+/// Writes rows [first, first + rows) of an existing fixed-size dataset.
+template <class T>
+void write_rows(hid_t dataset, hsize_t first, std::span<const T> values, hsize_t rows);
+/// A fixed-size dataset of T, created empty (contents written later with write_rows).
+template <class T>
+Id create_dataset(hid_t parent, const std::string& name, const std::vector<hsize_t>& shape);
+/// Scalar attributes; h5::error names the attribute if it is missing or of another kind.
+std::string read_string_attribute(hid_t object, const std::string& name);
+std::int64_t read_int_attribute(hid_t object, const std::string& name);
+double read_double_attribute(hid_t object, const std::string& name);
 
 }  // namespace decent::detail::h5

@@ -2,7 +2,9 @@
 
 #include <chrono>
 #include <ctime>
+#include <map>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "decent/core/version.hpp"
@@ -10,6 +12,7 @@
 #include "decent/topology/spectral.hpp"
 #include "decent/topology/topology.hpp"
 #include "io/hdf5.hpp"
+#include "io/on_root.hpp"
 
 namespace decent {
 
@@ -26,24 +29,7 @@ std::string utc_now() {
   return text;
 }
 
-/// Runs `write` on rank 0 and makes its failure every rank's failure, so no rank carries on alone.
-template <class Write>
-void on_root(const Comm& comm, Write&& write) {
-  std::string failure;
-  if (comm.rank() == 0) {
-    try {
-      write();
-    } catch (const std::exception& e) {
-      failure = e.what();
-    }
-  }
-  int length = static_cast<int>(failure.size());
-  comm.broadcast(std::span<int>(&length, 1), 0);
-  if (length == 0) return;
-  failure.resize(static_cast<std::size_t>(length));
-  comm.broadcast(std::span<char>(failure.data(), failure.size()), 0);
-  throw std::runtime_error(failure);
-}
+using detail::on_root;
 
 }  // namespace
 
@@ -57,6 +43,8 @@ struct Recorder::Impl {
       mergeability_gap;
   h5::Id landscape_step, interp_loss, interp_acc, barrier, plane_scale, plane_loss, plane_acc, plane_nodes;
   bool landscape_created = false;
+  RecorderPosition position;  // rows recorded so far (buffered steps included)
+  std::map<std::string, h5::Id> extra;  // append_series, write_group_attribute: groups and datasets by path
   // Buffered steps since the last write; losses are this rank's nodes only.
   std::vector<std::int64_t> steps;
   std::vector<double> lrs, walls;
@@ -105,7 +93,7 @@ Recorder::Recorder(const Comm& comm, const Placement& placement, const std::stri
                                 std::to_string(comm.size()));
   Impl& m = *impl_;
   on_root(comm, [&] {
-    m.file = h5::create_file(path);
+    m.file = h5::create_snapshot_file(path);
     const hid_t root = m.file.get();
     h5::write_attribute(root, "decent_version", version());
     h5::write_attribute(root, "git_commit", git_commit());
@@ -136,7 +124,93 @@ Recorder::Recorder(const Comm& comm, const Placement& placement, const std::stri
   });
 }
 
+Recorder::Recorder(const Comm& comm, const Placement& placement, const std::string& path, const RecorderPosition& at)
+    : impl_(std::make_unique<Impl>(comm, placement, path)) {
+  if (placement.ranks() != comm.size())
+    throw std::invalid_argument("recorder: placement is for " + std::to_string(placement.ranks()) + " ranks, not " +
+                                std::to_string(comm.size()));
+  Impl& m = *impl_;
+  m.position = at;
+  on_root(comm, [&] {
+    try {
+      m.file = h5::open_snapshot_file(path);
+    } catch (const h5::error&) {
+      throw std::runtime_error("resume: cannot reopen the run's output '" + path + "' (missing, not HDF5, or open in another program)");
+    }
+    const hid_t root = m.file.get();
+    const std::int64_t nodes = h5::read_int_attribute(root, "n_nodes");
+    if (nodes != placement.nodes())
+      throw std::runtime_error("resume: '" + path + "' records " + std::to_string(nodes) + " nodes, this run has " +
+                               std::to_string(placement.nodes()));
+    // Opens an extendible dataset and cuts it back to `rows`, which it must hold.
+    const auto reopen = [&](const std::string& name, std::int64_t rows) {
+      h5::Id dataset = h5::open_dataset(root, name);
+      const auto held = static_cast<std::int64_t>(h5::shape(dataset.get()).at(0));
+      if (held < rows)
+        throw std::runtime_error("resume: '" + path + "' holds " + std::to_string(held) + " rows of /" + name +
+                                 ", the checkpoint expects at least " + std::to_string(rows));
+      h5::set_rows(dataset.get(), static_cast<hsize_t>(rows));
+      return dataset;
+    };
+    m.train_step = reopen("train/step", at.steps);
+    m.train_lr = reopen("train/lr", at.steps);
+    m.train_loss = reopen("train/loss", at.steps);
+    m.train_bytes = reopen("train/bytes_sent", at.steps);
+    m.train_wall = reopen("train/wall_s", at.steps);
+    m.eval_step = reopen("eval/step", at.evals);
+    m.merged_loss = reopen("eval/merged_loss", at.evals);
+    m.merged_accuracy = reopen("eval/merged_acc", at.evals);
+    m.local_loss = reopen("eval/local_loss", at.evals);
+    m.local_accuracy = reopen("eval/local_acc", at.evals);
+    m.consensus_distance = reopen("eval/consensus_distance", at.evals);
+    m.distance_to_mean = reopen("eval/distance_to_mean", at.evals);
+    m.mergeability_gap = reopen("eval/mergeability_gap", at.evals);
+    if (h5::exists(root, "landscape")) {
+      m.landscape_created = true;
+      m.landscape_step = reopen("landscape/step", at.landscapes);
+      const std::pair<h5::Id*, const char*> parts[] = {
+          {&m.interp_loss, "landscape/interp_loss"}, {&m.interp_acc, "landscape/interp_acc"},
+          {&m.barrier, "landscape/barrier"},         {&m.plane_scale, "landscape/plane_scale"},
+          {&m.plane_loss, "landscape/plane_loss"},   {&m.plane_acc, "landscape/plane_acc"},
+          {&m.plane_nodes, "landscape/plane_nodes"}};
+      for (const auto& [id, name] : parts)
+        if (h5::exists(root, name)) *id = reopen(name, at.landscapes);
+    } else if (at.landscapes > 0) {
+      throw std::runtime_error("resume: '" + path + "' has no /landscape, the checkpoint expects " +
+                               std::to_string(at.landscapes) + " probes");
+    }
+    if (h5::exists(root, "final")) h5::remove(root, "final");
+    if (H5Aexists(root, "finished_utc") > 0) h5::check(H5Adelete(root, "finished_utc"), "H5Adelete finished_utc");
+    h5::write_attribute(root, "finished", std::int64_t{0});
+    const std::int64_t resumes = H5Aexists(root, "resumes") > 0 ? h5::read_int_attribute(root, "resumes") : 0;
+    h5::write_attribute(root, "resumes", resumes + 1);
+    h5::write_attribute(root, "resumed_utc", utc_now());
+    h5::flush(root);
+  });
+}
+
+bool run_finished(const std::string& path) {
+  try {
+    const h5::Id file = h5::open_file(path, false);
+    return h5::read_int_attribute(file.get(), "finished") == 1;
+  } catch (const h5::error&) {
+    return false;
+  }
+}
+
 Recorder::~Recorder() = default;
+
+void Recorder::flush() {
+  Impl& m = *impl_;
+  const std::vector<float> step_losses = m.gather_losses();
+  on_root(m.comm, [&] {
+    m.append_steps(step_losses);
+    h5::flush(m.file.get());
+  });
+  m.clear_steps();
+}
+
+RecorderPosition Recorder::position() const noexcept { return impl_->position; }
 
 const std::string& Recorder::path() const noexcept { return impl_->path; }
 
@@ -190,6 +264,7 @@ void Recorder::record_step(std::int64_t step, double lr, std::span<const float> 
   m.bytes.push_back(bytes_sent);
   m.walls.push_back(wall_seconds);
   m.losses.insert(m.losses.end(), local_loss.begin(), local_loss.end());
+  ++m.position.steps;
 }
 
 void Recorder::record_eval(const EvalRecord& eval) {
@@ -218,6 +293,7 @@ void Recorder::record_eval(const EvalRecord& eval) {
     h5::flush(m.file.get());
   });
   m.clear_steps();
+  ++m.position.evals;
 }
 
 void Recorder::record_landscape(std::int64_t step, const Eigen::VectorXd& alphas, const LandscapeProbe& probe) {
@@ -271,6 +347,7 @@ void Recorder::record_landscape(std::int64_t step, const Eigen::VectorXd& alphas
     }
     h5::flush(m.file.get());
   });
+  ++m.position.landscapes;
 }
 
 void Recorder::finish(std::span<const float> merged_params) {
@@ -299,9 +376,52 @@ void Recorder::finish(std::span<const float> merged_params) {
     for (h5::Id* id : {&m.landscape_step, &m.interp_loss, &m.interp_acc, &m.barrier, &m.plane_scale, &m.plane_loss,
                        &m.plane_acc, &m.plane_nodes})
       id->close();
+    m.extra.clear();
     m.file.close();
   });
   m.clear_steps();
+}
+
+namespace {
+
+/// The group /name, created on first use and kept open in `open`.
+hid_t extra_group(std::map<std::string, h5::Id>& open, hid_t file, const std::string& name) {
+  auto it = open.find(name);
+  if (it == open.end()) it = open.emplace(name, h5::create_group(file, name)).first;
+  return it->second.get();
+}
+
+template <class T>
+void append_extra(std::map<std::string, h5::Id>& open, hid_t file, const std::string& group, const std::string& name,
+                  std::span<const T> values) {
+  const std::string path = group + "/" + name;
+  auto it = open.find(path);
+  if (it == open.end())
+    it = open.emplace(path, h5::create_extendible<T>(extra_group(open, file, group), name, {}, 1024)).first;
+  if (!values.empty()) h5::append_rows<T>(it->second.get(), values, values.size());
+}
+
+}  // namespace
+
+void Recorder::append_series(const std::string& group, const std::string& name, std::span<const double> values) {
+  Impl& m = *impl_;
+  on_root(m.comm, [&] { append_extra<double>(m.extra, m.file.get(), group, name, values); });
+}
+
+void Recorder::append_series(const std::string& group, const std::string& name,
+                             std::span<const std::int64_t> values) {
+  Impl& m = *impl_;
+  on_root(m.comm, [&] { append_extra<std::int64_t>(m.extra, m.file.get(), group, name, values); });
+}
+
+void Recorder::write_group_attribute(const std::string& group, const std::string& name, const std::string& value) {
+  Impl& m = *impl_;
+  on_root(m.comm, [&] { h5::write_attribute(extra_group(m.extra, m.file.get(), group), name, value); });
+}
+
+void Recorder::write_group_attribute(const std::string& group, const std::string& name, double value) {
+  Impl& m = *impl_;
+  on_root(m.comm, [&] { h5::write_attribute(extra_group(m.extra, m.file.get(), group), name, value); });
 }
 
 }  // namespace decent

@@ -72,3 +72,17 @@ TEST_CASE("Rng::normal has mean 0, variance 1 and normal tails", "[random]") {
   // P(|Z| > 2) = 0.0455; binomial sd over 200000 samples is 0.00047.
   CHECK(static_cast<double>(beyond_two) / samples == Approx(0.0455).margin(0.0024));
 }
+
+TEST_CASE("Rng::restore continues the stream exactly, spare normal included", "[random]") {
+  Rng a(2024);
+  for (int i = 0; i < 5; ++i) (void)a();
+  (void)a.normal();  // leaves a spare normal deviate inside the state
+  const auto saved = a.state();
+  CHECK(saved[5] == 1);
+  std::vector<double> expected;
+  for (int i = 0; i < 7; ++i) expected.push_back(i % 2 ? a.normal() : a.uniform());
+  Rng b(1);  // another stream entirely, then restored
+  b.restore(saved);
+  for (int i = 0; i < 7; ++i) CHECK((i % 2 ? b.normal() : b.uniform()) == expected[static_cast<std::size_t>(i)]);
+  CHECK(b.state() == a.state());
+}

@@ -1,5 +1,6 @@
 #pragma once
 /// @file The training loop shared by every algorithm: local steps, then the schedule's communication.
+#include <csignal>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -23,6 +24,13 @@
 namespace decent {
 
 class Recorder;
+class CheckpointReader;
+
+/// Random stream tags shared by every training loop (train, train_zo, train_federated), so that the same
+/// seed gives the same initial model, derive_seed(seed, {init_stream}), and the same batches per node,
+/// derive_seed(seed, {sampler_stream, node}).
+inline constexpr std::uint64_t init_stream = 0x494E4954;     // "INIT"
+inline constexpr std::uint64_t sampler_stream = 0x534D504C;  // "SMPL"
 
 /// The algorithms, by their config names.
 enum class Algorithm {
@@ -59,6 +67,18 @@ struct TrainOptions {
   /// Steps 0 .. compress_warmup - 1 communicate uncompressed (server: exact all-reduce; choco: exact
   /// differences with gamma = 1, i.e. D-SGD), then compression starts.
   std::int64_t compress_warmup = 0;
+  /// Checkpoints (docs/reliability.md): after every `checkpoint_every` steps (0: never, except on a stop
+  /// request), the complete state goes to `checkpoint_path` (written to PATH.tmp, then renamed).
+  std::int64_t checkpoint_every = 0;
+  std::string checkpoint_path;
+  /// Stored in checkpoints as the root attribute `config`, for the caller to compare on resume.
+  std::string checkpoint_config;
+  /// Set asynchronously (e.g. by a SIGTERM handler) to request a checkpoint and a stop. The ranks agree on
+  /// the step boundary through a non-blocking all-reduce posted every step: at most two steps later, every
+  /// rank writes the checkpoint and train() returns with TrainResult::stopped. nullptr: not watched.
+  const volatile std::sig_atomic_t* stop_flag = nullptr;
+  /// Continue from this checkpoint (written with the same configuration) instead of starting at step 0.
+  const CheckpointReader* resume = nullptr;
 };
 
 /// True if the options make server-based training compress (a compressor other than none, or feedback).
@@ -83,9 +103,11 @@ struct TrainResult {
   double seconds = 0;
   double probe_seconds = 0;                     ///< spent in landscape probes (rank 0's clock)
   Eigen::VectorXf merged_params;                ///< mean of all nodes after the last step
+  bool stopped = false;                         ///< stopped early on a stop request, after a checkpoint
+  std::int64_t steps_done = 0;                  ///< steps completed (all of them unless stopped)
 };
 
-/// Thrown on every rank when a loss becomes NaN or infinite; what() names the step and the node.
+/// Thrown on every rank when a loss or a parameter becomes NaN or infinite; what() names the step and the node.
 class divergence_error : public std::runtime_error {
 public:
   using std::runtime_error::runtime_error;
@@ -108,7 +130,10 @@ std::uint64_t planned_bytes(const TrainOptions& options, const Schedule& schedul
 /// count. Per step: each node takes a local step; then the schedule's action runs (gossip rounds on the
 /// topology, or a merge); at eval steps the state is measured after gossip and before a merge, so the eval
 /// at the last step shows the local models next to the merged model the final merge produces.
-/// Collective over `comm`. Throws divergence_error for a NaN/inf loss (detected at the next eval).
+/// Collective over `comm`. Throws divergence_error for a NaN/inf loss or parameter (detected at the next
+/// eval, or before a checkpoint); checkpoint_error if a checkpoint cannot be written or read.
+/// A resumed run (options.resume) continues bitwise as the uninterrupted run would have (same rank count).
+/// checkpoint layout: docs/reliability.md.
 TrainResult train(const Comm& comm, const Placement& placement, const TrainOptions& options, const Model& model,
                   const Dataset& train_data, const std::vector<std::vector<Eigen::Index>>& local_shards,
                   const Dataset& test_data, const Topology& topology, const Schedule& schedule, const Sgd& sgd,

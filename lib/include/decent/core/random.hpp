@@ -1,5 +1,7 @@
 #pragma once
 /// @file Seeded random streams that are identical on every platform and rank count.
+#include <array>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
@@ -81,6 +83,17 @@ public:
     spare_ = v * factor;
     has_spare_ = true;
     return u * factor;
+  }
+
+  /// The complete state (four xoshiro words, the spare normal's bits, whether it is held), for checkpoints.
+  std::array<std::uint64_t, 6> state() const noexcept {
+    return {s_[0], s_[1], s_[2], s_[3], std::bit_cast<std::uint64_t>(spare_), has_spare_ ? 1u : 0u};
+  }
+  /// Continues exactly where the generator that gave `words` (state()) stood.
+  void restore(const std::array<std::uint64_t, 6>& words) noexcept {
+    for (int i = 0; i < 4; ++i) s_[i] = words[static_cast<std::size_t>(i)];
+    spare_ = std::bit_cast<double>(words[4]);
+    has_spare_ = words[5] != 0;
   }
 
 private:

@@ -54,6 +54,11 @@ public:
   /// The public copy xhat_node held on this rank (a local node or one a local node reads).
   /// Throws std::out_of_range if this rank does not hold it.
   Eigen::Ref<const Eigen::VectorXf> public_copy(int node) const;
+  /// Checkpoints: the nodes whose public copies this rank holds (increasing), and setting one of them.
+  std::vector<int> held_nodes() const;
+  void set_public_copy(int node, Eigen::Ref<const Eigen::VectorXf> value);
+  /// Checkpoints: the random stream of local node k (its compressor's randomness).
+  Rng& rng(int k) { return rngs_.at(static_cast<std::size_t>(k)); }
   const Compressor& compressor() const noexcept { return *compressor_; }
   int local_count() const { return placement_.count(comm_.rank()); }
 

@@ -42,6 +42,11 @@ public:
   /// The feedback memory of local node k.
   const FeedbackState& state(int k) const { return states_.at(static_cast<std::size_t>(k)); }
   const FeedbackNode& rule() const noexcept { return rule_; }
+  /// Checkpoints: local node k's feedback memory and random stream, and the server's running mean of the
+  /// estimates h_i (EF21 family; empty before the first step), the same on every rank.
+  FeedbackState& state(int k) { return states_.at(static_cast<std::size_t>(k)); }
+  Rng& rng(int k) { return rngs_.at(static_cast<std::size_t>(k)); }
+  Eigen::VectorXd& server_estimate() noexcept { return estimate_; }
 
 private:
   void check(Eigen::Index rows, Eigen::Index cols, Eigen::Index direction) const;

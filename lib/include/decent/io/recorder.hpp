@@ -31,6 +31,14 @@ struct EvalRecord {
   std::span<const double> distance_to_mean;      ///< ||x_i - x_bar||^2
 };
 
+/// True if `path` is a run's HDF5 output that says finished = 1 (false if it is missing or unreadable).
+bool run_finished(const std::string& path);
+
+/// How far a file's series go: rows of /train, /eval and /landscape (a checkpoint stores it).
+struct RecorderPosition {
+  std::int64_t steps = 0, evals = 0, landscapes = 0;
+};
+
 /// Records a run into one HDF5 file. Each rank hands in its own nodes' values; rank 0 gathers and writes
 /// (the serial HDF5 driver on one rank: measured 3-17x faster than collective parallel I/O for these
 /// small per-step records, docs/hdf5.md). Training steps are buffered and written, with a flush, at every eval.
@@ -40,6 +48,11 @@ public:
   /// Creates `path` (replacing it) and writes the root attributes. Collective over `comm`, which must outlive
   /// the recorder (it is kept by reference); throws on every rank if rank 0 cannot create the file.
   Recorder(const Comm& comm, const Placement& placement, const std::string& path, const RunInfo& info);
+  /// Reopens `path`, recorded by an earlier run of `placement.nodes()` nodes, cut back to `at` (the
+  /// position a checkpoint saved), with finished = 0 and the root attribute `resumes` incremented; the run
+  /// then continues recording where the checkpoint was taken. Collective; throws on every rank if the file
+  /// is missing, has other nodes, or holds fewer rows than `at`.
+  Recorder(const Comm& comm, const Placement& placement, const std::string& path, const RecorderPosition& at);
   ~Recorder();
   Recorder(const Recorder&) = delete;
   Recorder& operator=(const Recorder&) = delete;
@@ -59,10 +72,21 @@ public:
   /// Appends a landscape probe taken after step `step` under /landscape (created by the first call, whose
   /// alphas and probed nodes fix the shapes). Collective; `probe` is this rank's result.
   void record_landscape(std::int64_t step, const Eigen::VectorXd& alphas, const LandscapeProbe& probe);
+  /// Writes buffered steps and flushes the file to disk (before a checkpoint). Collective.
+  void flush();
+  /// Rows recorded so far, buffered steps included (the same on every rank).
+  RecorderPosition position() const noexcept;
   /// Writes buffered steps, /final/merged_params and finished = 1, and closes the file. Collective.
   void finish(std::span<const float> merged_params);
   /// The file's path.
   const std::string& path() const noexcept;
+  /// Appends `values` to the extendible 1-D dataset /group/name; the first call creates both (`group` must be
+  /// new to the file, e.g. "federated"). Written at the next flush. Collective; rank 0's values are written.
+  void append_series(const std::string& group, const std::string& name, std::span<const double> values);
+  void append_series(const std::string& group, const std::string& name, std::span<const std::int64_t> values);
+  /// Writes a scalar attribute of /group (created as append_series does). Collective; rank 0's value is written.
+  void write_group_attribute(const std::string& group, const std::string& name, const std::string& value);
+  void write_group_attribute(const std::string& group, const std::string& name, double value);
 
 private:
   struct Impl;

@@ -1,0 +1,140 @@
+#pragma once
+/// @file Server-based federated training with asynchronous aggregation (FedAvg, async FedAvg, FedBuff,
+/// FedFix; Fraboni et al. 2023) on a deterministic virtual clock. Semantics in docs/federated.md.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <Eigen/Dense>
+
+#include "decent/algo/train.hpp"
+#include "decent/data/dataset.hpp"
+#include "decent/data/sampler.hpp"
+#include "decent/model/model.hpp"
+#include "decent/mpi/comm.hpp"
+#include "decent/optim/lr_schedule.hpp"
+#include "decent/optim/sgd.hpp"
+#include "decent/placement/placement.hpp"
+
+namespace decent {
+
+class Recorder;
+
+/// When the server aggregates and with which weights d_i (p_i = 1/n, the uniform client importance).
+enum class AggregationRule {
+  fedavg,        ///< "fedavg": synchronous; waits for every client, d_i = p_i
+  async_fedavg,  ///< "async-fedavg": every return is applied alone, d_i = (sum_j 1/tau_j) tau_i p_i
+  fedbuff,       ///< "fedbuff": applies the c earliest returns together, d_i = 1/c
+  fedfix         ///< "fedfix": applies at times k dt every client returned by then, d_i = ceil(tau_i/dt) p_i
+};
+/// Parses a rule name; std::invalid_argument lists the allowed names.
+AggregationRule parse_aggregation_rule(std::string_view name);
+/// The rule's config name.
+std::string to_string(AggregationRule rule);
+/// True if `name` is one of the rules' config names.
+bool is_aggregation_rule(std::string_view name);
+
+/// Job durations of Fraboni et al.'s scenario "F-P": tau_i = 1 - i (P/100) / (n-1), so client 0 is the
+/// slowest (tau = 1) and client n-1 the fastest (tau = 1 - P/100); all 1 for n = 1. P in [0, 100).
+std::vector<double> spread_durations(int clients, double spread_percent);
+
+/// Everything train_federated needs besides the objects it is given.
+struct FederatedOptions {
+  AggregationRule rule = AggregationRule::fedavg;
+  /// tau_i: virtual time one job (local_steps SGD steps) takes on client i; one finite value > 0 per client.
+  std::vector<double> durations;
+  std::int64_t local_steps = 1;     ///< SGD steps per job, from the model the client received
+  double server_lr = 1;             ///< lr_g of the server update
+  int buffer_size = 1;              ///< fedbuff: c, in [1, clients]
+  double fedfix_dt = 0.5;           ///< fedfix: the window dt > 0
+  std::int64_t steps = 100;         ///< server updates (FedFix: windows, empty ones included)
+  Eigen::Index batch = 32;
+  SamplingMode sampling = SamplingMode::shuffled_epochs;
+  std::int64_t eval_every = 100;    ///< evaluate after updates u with (u+1) % eval_every == 0, and after the last
+  std::int64_t progress_every = 10; ///< call the progress callback after every K updates
+  std::uint64_t seed = 1;
+};
+
+/// Throws std::invalid_argument naming the option if `options` is unusable for `clients` clients.
+void check_federated_options(const FederatedOptions& options, int clients);
+
+/// One client's work as the server aggregates it.
+struct Contribution {
+  int client = 0;
+  std::int64_t version = 0;    ///< rho_i: the client trained from theta^version
+  std::int64_t staleness = 0;  ///< update index - version: server updates applied while it worked
+  double weight = 0;           ///< d_i
+  double sent_time = 0;        ///< virtual time the client received theta^version
+  double return_time = 0;      ///< virtual time it returned (sent_time + tau_i)
+};
+
+/// Server update `index` at virtual `time`: theta^{index+1} = theta^index + lr_g sum_i d_i (local_i - theta^{rho_i}),
+/// summed in the order of `contributions` (by return time, then client id). FedFix windows may be empty.
+struct ServerUpdate {
+  std::int64_t index = 0;
+  double time = 0;
+  std::vector<Contribution> contributions;
+};
+
+/// The virtual clock: which clients each server update aggregates and with which weights. It depends on the
+/// rule, the durations, c and dt only (never on data or ranks), so every rank replays the same schedule.
+class FederatedClock {
+public:
+  /// Throws std::invalid_argument (check_federated_options) for unusable options; options.durations.size()
+  /// is the number of clients.
+  explicit FederatedClock(const FederatedOptions& options);
+  /// The next server update. All clients receive theta^0 at time 0; the clients of an update receive its
+  /// result at its time.
+  ServerUpdate next();
+  /// Number of clients.
+  int clients() const noexcept { return static_cast<int>(tau_.size()); }
+
+private:
+  AggregationRule rule_;
+  std::vector<double> tau_;
+  int buffer_;
+  double dt_;
+  std::int64_t index_ = 0;
+  std::vector<std::int64_t> version_;   // model version each client is working from
+  std::vector<double> sent_, returns_;  // when it received it, when it returns
+  std::vector<std::int64_t> windows_;   // fedfix: windows a job spans, ceil(tau_i / dt)
+  double async_scale_ = 0;              // async-fedavg: sum_j 1/tau_j
+};
+
+/// The number of server updates at virtual times <= `time` (drives a run by a virtual-time budget).
+/// Throws std::invalid_argument if time is not finite and >= 0, or if more than 10^8 updates would fit.
+std::int64_t federated_updates_within(const FederatedOptions& options, double time);
+
+/// Logical bytes a run of options.steps updates moves between server and clients: every job's model
+/// download and every contribution's upload, parameter_count floats each.
+std::uint64_t federated_bytes(const FederatedOptions& options, Eigen::Index parameter_count);
+
+/// The server's initial model theta^0: model.initialize with the stream derive_seed(seed, {"INIT"}).
+Eigen::VectorXf federated_initial_parameters(const Model& model, std::uint64_t seed);
+/// Client i's Sampler seed, derive_seed(seed, {"SMPL", i}) (the stream train() gives node i).
+std::uint64_t federated_sampler_seed(std::uint64_t seed, int client);
+
+/// What a federated run achieved, besides the TrainResult fields (merged_* describe the server model,
+/// local_accuracy the clients' last returned models, merged_params the final theta).
+struct FederatedResult {
+  TrainResult train;
+  double virtual_time = 0;          ///< of the last server update
+  std::int64_t updates = 0, contributions = 0;
+  double mean_staleness = 0;
+  std::int64_t max_staleness = 0;
+};
+
+/// Trains with a server holding theta and one client per node (hosted by the node's rank, sampling its
+/// shard with its own stream). Every rank replays the clock; a client's job runs on its rank from the model
+/// it received; the contributions of an update are all-gathered and summed on every rank in the clock's order
+/// in double, so theta and every recorded number are bitwise independent of the rank count.
+/// Collective over `comm`. Throws divergence_error for a NaN/inf loss (detected at the next eval).
+FederatedResult train_federated(const Comm& comm, const Placement& placement, const FederatedOptions& options,
+                                const Model& model, const Dataset& train_data,
+                                const std::vector<std::vector<Eigen::Index>>& local_shards, const Dataset& test_data,
+                                const Sgd& sgd, const LrSchedule& lr, Recorder* recorder,
+                                const std::function<void(const TrainProgress&)>& progress = {});
+
+}  // namespace decent

@@ -1,0 +1,525 @@
+#include "decent/algo/federated.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <sstream>
+#include <stdexcept>
+
+#include "decent/core/random.hpp"
+#include "decent/io/recorder.hpp"
+
+namespace decent {
+
+namespace {
+
+constexpr std::int64_t max_updates = 100'000'000;     // federated_updates_within refuses more
+constexpr std::int64_t max_windows = 1'000'000'000;   // FedFix windows one job may span
+
+std::string number(double value) {
+  std::ostringstream text;
+  text << value;
+  return text.str();
+}
+
+/// FedFix: the windows a job of duration tau spans, the smallest j >= 1 with tau <= j dt (= ceil(tau / dt),
+/// decided by the same comparison the clock would make, so the weight and the schedule never disagree).
+std::int64_t windows_spanned(double tau, double dt) {
+  const double estimate = std::ceil(tau / dt);
+  if (!(estimate <= static_cast<double>(max_windows)))
+    throw std::invalid_argument("fedfix-dt: " + number(dt) + " is too small for a job of duration " + number(tau) +
+                                " (more than 10^9 windows per job)");
+  auto j = std::max<std::int64_t>(1, static_cast<std::int64_t>(estimate));
+  while (j > 1 && tau <= static_cast<double>(j - 1) * dt) --j;
+  while (tau > static_cast<double>(j) * dt) ++j;
+  return j;
+}
+
+bool by_return(const Contribution& a, const Contribution& b) {
+  return a.return_time != b.return_time ? a.return_time < b.return_time : a.client < b.client;
+}
+
+}  // namespace
+
+AggregationRule parse_aggregation_rule(std::string_view name) {
+  if (name == "fedavg") return AggregationRule::fedavg;
+  if (name == "async-fedavg") return AggregationRule::async_fedavg;
+  if (name == "fedbuff") return AggregationRule::fedbuff;
+  if (name == "fedfix") return AggregationRule::fedfix;
+  throw std::invalid_argument("unknown aggregation rule '" + std::string(name) +
+                              "' (allowed: fedavg, async-fedavg, fedbuff, fedfix)");
+}
+
+std::string to_string(AggregationRule rule) {
+  switch (rule) {
+    case AggregationRule::fedavg: return "fedavg";
+    case AggregationRule::async_fedavg: return "async-fedavg";
+    case AggregationRule::fedbuff: return "fedbuff";
+    case AggregationRule::fedfix: return "fedfix";
+  }
+  return "?";
+}
+
+bool is_aggregation_rule(std::string_view name) {
+  return name == "fedavg" || name == "async-fedavg" || name == "fedbuff" || name == "fedfix";
+}
+
+std::vector<double> spread_durations(int clients, double spread_percent) {
+  if (clients < 1) throw std::invalid_argument("speed-spread: needs at least one client, got " + std::to_string(clients));
+  if (!(spread_percent >= 0 && spread_percent < 100))
+    throw std::invalid_argument("speed-spread: " + number(spread_percent) + " is outside [0, 100)");
+  std::vector<double> tau(static_cast<std::size_t>(clients), 1.0);
+  // The reference code's expression and order of operations: 1 - i * P / 100 / (M - 1).
+  for (int i = 1; i < clients; ++i)
+    tau[static_cast<std::size_t>(i)] = 1.0 - static_cast<double>(i) * spread_percent / 100.0 / (clients - 1);
+  return tau;
+}
+
+void check_federated_options(const FederatedOptions& o, int clients) {
+  if (clients < 1) throw std::invalid_argument("federated: needs at least one client");
+  if (static_cast<int>(o.durations.size()) != clients)
+    throw std::invalid_argument("client-times: " + std::to_string(o.durations.size()) + " durations for " +
+                                std::to_string(clients) + " clients (one per node)");
+  for (std::size_t i = 0; i < o.durations.size(); ++i)
+    if (!(o.durations[i] > 0 && std::isfinite(o.durations[i])))
+      throw std::invalid_argument("client-times: client " + std::to_string(i) + "'s duration " + number(o.durations[i]) +
+                                  " is not a finite number > 0");
+  if (o.local_steps < 1) throw std::invalid_argument("local-steps: must be >= 1, got " + std::to_string(o.local_steps));
+  if (!(o.server_lr > 0 && std::isfinite(o.server_lr)))
+    throw std::invalid_argument("server-lr: must be a finite number > 0, got " + number(o.server_lr));
+  if (o.rule == AggregationRule::fedbuff && (o.buffer_size < 1 || o.buffer_size > clients))
+    throw std::invalid_argument("buffer-size: " + std::to_string(o.buffer_size) + " is outside [1, " +
+                                std::to_string(clients) + "] (c clients of " + std::to_string(clients) + ")");
+  if (o.rule == AggregationRule::fedfix) {
+    if (!(o.fedfix_dt > 0 && std::isfinite(o.fedfix_dt)))
+      throw std::invalid_argument("fedfix-dt: must be a finite number > 0, got " + number(o.fedfix_dt));
+    for (double tau : o.durations) windows_spanned(tau, o.fedfix_dt);
+  }
+  if (o.steps < 1) throw std::invalid_argument("steps: must be >= 1, got " + std::to_string(o.steps));
+  if (o.batch < 1) throw std::invalid_argument("batch: must be >= 1, got " + std::to_string(o.batch));
+  if (o.eval_every < 1) throw std::invalid_argument("eval-every: must be >= 1, got " + std::to_string(o.eval_every));
+}
+
+FederatedClock::FederatedClock(const FederatedOptions& options)
+    : rule_(options.rule), tau_(options.durations), buffer_(options.buffer_size), dt_(options.fedfix_dt) {
+  check_federated_options(options, static_cast<int>(tau_.size()));
+  const std::size_t n = tau_.size();
+  version_.assign(n, 0);
+  sent_.assign(n, 0.0);
+  returns_ = tau_;
+  if (rule_ == AggregationRule::fedfix)
+    for (double tau : tau_) windows_.push_back(windows_spanned(tau, dt_));
+  for (double tau : tau_) async_scale_ += 1.0 / tau;
+}
+
+ServerUpdate FederatedClock::next() {
+  const int n = clients();
+  const double p = 1.0 / n;  // uniform client importance
+  ServerUpdate update;
+  update.index = index_;
+  switch (rule_) {
+    case AggregationRule::fedavg: {
+      // Every round starts together and lasts as long as the slowest client; times are exact multiples.
+      const double slowest = *std::max_element(tau_.begin(), tau_.end());
+      const double start = static_cast<double>(index_) * slowest;
+      update.time = static_cast<double>(index_ + 1) * slowest;
+      for (int i = 0; i < n; ++i)
+        update.contributions.push_back({i, index_, 0, p, start, start + tau_[static_cast<std::size_t>(i)]});
+      break;
+    }
+    case AggregationRule::async_fedavg:
+    case AggregationRule::fedbuff: {
+      const int take = rule_ == AggregationRule::fedbuff ? buffer_ : 1;
+      std::vector<int> order(static_cast<std::size_t>(n));
+      std::iota(order.begin(), order.end(), 0);
+      std::partial_sort(order.begin(), order.begin() + take, order.end(), [&](int a, int b) {
+        const double ra = returns_[static_cast<std::size_t>(a)], rb = returns_[static_cast<std::size_t>(b)];
+        return ra != rb ? ra < rb : a < b;
+      });
+      update.time = returns_[static_cast<std::size_t>(order[static_cast<std::size_t>(take - 1)])];
+      for (int k = 0; k < take; ++k) {
+        const auto i = static_cast<std::size_t>(order[static_cast<std::size_t>(k)]);
+        const double weight = rule_ == AggregationRule::fedbuff ? 1.0 / buffer_ : async_scale_ * tau_[i] * p;
+        update.contributions.push_back({static_cast<int>(i), version_[i], index_ - version_[i], weight, sent_[i],
+                                        returns_[i]});
+        sent_[i] = update.time;
+        returns_[i] = update.time + tau_[i];
+        version_[i] = index_ + 1;
+      }
+      break;
+    }
+    case AggregationRule::fedfix: {
+      // Window k ends at (k+1) dt; a client sent theta^v at v dt returns in window v + windows - 1.
+      update.time = static_cast<double>(index_ + 1) * dt_;
+      for (int i = 0; i < n; ++i) {
+        const auto s = static_cast<std::size_t>(i);
+        if (version_[s] + windows_[s] - 1 != index_) continue;
+        const double sent = static_cast<double>(version_[s]) * dt_;
+        update.contributions.push_back({i, version_[s], index_ - version_[s], static_cast<double>(windows_[s]) * p,
+                                        sent, sent + tau_[s]});
+        version_[s] = index_ + 1;
+      }
+      break;
+    }
+  }
+  std::sort(update.contributions.begin(), update.contributions.end(), by_return);
+  ++index_;
+  return update;
+}
+
+std::int64_t federated_updates_within(const FederatedOptions& options, double time) {
+  if (!(time >= 0 && std::isfinite(time)))
+    throw std::invalid_argument("virtual-time: must be a finite number >= 0, got " + number(time));
+  FederatedClock clock(options);
+  std::int64_t count = 0;
+  while (clock.next().time <= time)
+    if (++count > max_updates)
+      throw std::invalid_argument("virtual-time: " + number(time) + " holds more than 10^8 server updates");
+  return count;
+}
+
+std::uint64_t federated_bytes(const FederatedOptions& options, Eigen::Index parameter_count) {
+  FederatedClock clock(options);
+  const auto message = static_cast<std::uint64_t>(parameter_count) * sizeof(float);
+  std::uint64_t messages = static_cast<std::uint64_t>(clock.clients());  // theta^0 to every client
+  for (std::int64_t u = 0; u < options.steps; ++u) {
+    const auto returned = static_cast<std::uint64_t>(clock.next().contributions.size());
+    messages += returned;                               // uploads
+    if (u + 1 < options.steps) messages += returned;    // the new model to the clients that start again
+  }
+  return messages * message;
+}
+
+Eigen::VectorXf federated_initial_parameters(const Model& model, std::uint64_t seed) {
+  Eigen::VectorXf theta(model.parameter_count());
+  Rng rng(derive_seed(seed, {init_stream}));
+  model.initialize(theta, rng);
+  return theta;
+}
+
+std::uint64_t federated_sampler_seed(std::uint64_t seed, int client) {
+  return derive_seed(seed, {sampler_stream, static_cast<std::uint64_t>(client)});
+}
+
+namespace {
+
+/// The server and this rank's clients.
+class FederatedLoop {
+public:
+  FederatedLoop(const Comm& comm, const Placement& placement, const FederatedOptions& options, const Model& model,
+                const Dataset& train_data, const std::vector<std::vector<Eigen::Index>>& shards,
+                const Dataset& test_data, const Sgd& sgd, const LrSchedule& lr, Recorder* recorder)
+      : comm_(comm), placement_(placement), options_(options), model_(model), train_(train_data), test_(test_data),
+        sgd_(sgd), lr_(lr), recorder_(recorder), dim_(model.parameter_count()), n_(placement.nodes()),
+        first_(placement.first(comm.rank())), count_(placement.count(comm.rank())) {
+    check_federated_options(options, n_);
+    if (placement.ranks() != comm.size())
+      throw std::invalid_argument("train_federated: placement is for " + std::to_string(placement.ranks()) +
+                                  " ranks, not " + std::to_string(comm.size()));
+    if (static_cast<int>(shards.size()) != count_)
+      throw std::invalid_argument("train_federated: " + std::to_string(shards.size()) + " shards for " +
+                                  std::to_string(count_) + " local clients");
+    if (train_.dim() != model.input_dim() || test_.dim() != model.input_dim())
+      throw std::invalid_argument("train_federated: data has " + std::to_string(train_.dim()) +
+                                  " features, the model expects " + std::to_string(model.input_dim()));
+    theta_ = federated_initial_parameters(model, options.seed);
+    for (int k = 0; k < count_; ++k)
+      samplers_.emplace_back(shards[static_cast<std::size_t>(k)], options.batch, options.sampling,
+                             federated_sampler_seed(options.seed, first_ + k));
+    const auto local = static_cast<std::size_t>(count_);
+    local_.assign(local, Eigen::VectorXf(dim_));
+    delta_.assign(local, Eigen::VectorXf(dim_));
+    returned_.assign(local, Eigen::VectorXf());
+    job_loss_.assign(local, 0.0f);
+    last_loss_.assign(static_cast<std::size_t>(n_), std::numeric_limits<float>::quiet_NaN());
+    grad_.resize(dim_);
+    contribution_.resize(dim_);
+    sum_.resize(dim_);
+    result_.train.merged_accuracy = result_.train.local_accuracy = std::numeric_limits<double>::quiet_NaN();
+  }
+
+  FederatedResult run(const std::function<void(const TrainProgress&)>& progress) {
+    start_ = MPI_Wtime();
+    const std::int64_t steps = options_.steps;
+    if (recorder_) describe_run();
+    for (int k = 0; k < count_; ++k) run_job(k, 0);
+    const auto message = static_cast<std::uint64_t>(dim_) * sizeof(float);
+    std::uint64_t bytes = static_cast<std::uint64_t>(n_) * message;  // theta^0 to every client
+    FederatedClock clock(options_);
+    TrainProgress report;
+    report.steps = steps;
+    std::int64_t staleness_sum = 0;
+    for (std::int64_t u = 0; u < steps; ++u) {
+      const ServerUpdate update = clock.next();
+      aggregate(update);
+      const bool more = u + 1 < steps;
+      for (const Contribution& c : update.contributions) {
+        if (more && placement_.owner(c.client) == comm_.rank()) run_job(c.client - first_, u + 1);
+        staleness_sum += c.staleness;
+        result_.max_staleness = std::max(result_.max_staleness, c.staleness);
+        record_contribution(u, c);
+      }
+      const auto returned = static_cast<std::uint64_t>(update.contributions.size());
+      bytes += returned * message * (more ? 2 : 1);
+      result_.train.bytes += bytes;
+      result_.contributions += static_cast<std::int64_t>(returned);
+      result_.virtual_time = update.time;
+      update_time_.push_back(update.time);
+      update_size_.push_back(static_cast<std::int64_t>(returned));
+      const double wall = MPI_Wtime() - start_;
+      if (recorder_) {
+        std::vector<float> local_loss(last_loss_.begin() + first_, last_loss_.begin() + first_ + count_);
+        recorder_->record_step(u, lr_.at(u), local_loss, bytes, wall);
+      }
+      bytes = 0;
+      const bool last = !more;
+      if ((u + 1) % options_.eval_every == 0 || last) evaluate(u, update.time);
+      if (progress && options_.progress_every > 0 && ((u + 1) % options_.progress_every == 0 || last)) {
+        double sum = 0;
+        int finite = 0;
+        for (float l : last_loss_)
+          if (std::isfinite(l)) sum += l, ++finite;
+        report.step = u + 1;
+        report.mean_loss = finite ? sum / finite : std::numeric_limits<double>::quiet_NaN();
+        report.merged_accuracy = result_.train.merged_accuracy;
+        report.local_accuracy = result_.train.local_accuracy;
+        report.seconds = MPI_Wtime() - start_;
+        progress(report);
+      }
+    }
+    result_.updates = steps;
+    result_.mean_staleness =
+        result_.contributions ? static_cast<double>(staleness_sum) / static_cast<double>(result_.contributions) : 0;
+    result_.train.merged_params = theta_;
+    result_.train.seconds = MPI_Wtime() - start_;
+    if (recorder_) {
+      write_series();
+      recorder_->finish(std::span<const float>(theta_.data(), static_cast<std::size_t>(dim_)));
+    }
+    return result_;
+  }
+
+private:
+  /// Client k (local index) trains from the current theta, received as version `version`.
+  void run_job(int k, std::int64_t version) {
+    const auto s = static_cast<std::size_t>(k);
+    Eigen::VectorXf& x = local_[s];
+    x = theta_;
+    SgdState state;  // a fresh optimizer state per job, as FedAvg clients start one per round
+    const float lr = lr_.at(version);
+    double sum = 0;
+    for (std::int64_t step = 0; step < options_.local_steps; ++step) {
+      samplers_[s].next(train_, batch_);
+      const float loss = model_.loss_and_gradient(x, batch_, grad_);
+      if (!std::isfinite(loss) && first_bad_version_ < 0) {
+        first_bad_version_ = version;
+        first_bad_client_ = first_ + k;
+        bad_value_ = loss;
+      }
+      sgd_.step(x, grad_, state, lr);
+      sum += loss;
+    }
+    delta_[s] = x - theta_;
+    job_loss_[s] = static_cast<float>(sum / static_cast<double>(options_.local_steps));
+  }
+
+  /// Collective: theta += lr_g sum d_i delta_i over the update's contributions, in their order, in double.
+  void aggregate(const ServerUpdate& update) {
+    const auto& cs = update.contributions;
+    if (cs.empty()) return;
+    // This rank's contributions, each delta followed by its job's mean loss, then everyone's in rank order.
+    const auto block = static_cast<std::size_t>(dim_) + 1;
+    const int rank = comm_.rank();
+    std::vector<float> mine;
+    for (const Contribution& c : cs) {
+      if (placement_.owner(c.client) != rank) continue;
+      const auto k = static_cast<std::size_t>(c.client - first_);
+      mine.insert(mine.end(), delta_[k].data(), delta_[k].data() + dim_);
+      mine.push_back(job_loss_[k]);
+      returned_[k].swap(local_[k]);  // the model it returned, for the local-model evals
+    }
+    const std::vector<float> all = comm_.size() > 1 ? comm_.allgatherv(std::span<const float>(mine)) : mine;
+    std::vector<std::size_t> offset(cs.size());
+    std::size_t position = 0;
+    for (int r = 0; r < comm_.size(); ++r)
+      for (std::size_t j = 0; j < cs.size(); ++j)
+        if (placement_.owner(cs[j].client) == r) {
+          offset[j] = position;
+          position += block;
+        }
+    sum_.setZero();
+    for (std::size_t j = 0; j < cs.size(); ++j) {
+      // An aligned copy: every rank count runs the same kernel on the same memory layout.
+      contribution_ = Eigen::Map<const Eigen::VectorXf>(all.data() + offset[j], dim_);
+      sum_ += cs[j].weight * contribution_.cast<double>();
+      last_loss_[static_cast<std::size_t>(cs[j].client)] = all[offset[j] + static_cast<std::size_t>(dim_)];
+    }
+    theta_ = (theta_.cast<double>() + options_.server_lr * sum_).cast<float>();
+  }
+
+  void record_contribution(std::int64_t u, const Contribution& c) {
+    c_update_.push_back(u);
+    c_client_.push_back(c.client);
+    c_version_.push_back(c.version);
+    c_staleness_.push_back(c.staleness);
+    c_weight_.push_back(c.weight);
+    c_sent_.push_back(c.sent_time);
+    c_return_.push_back(c.return_time);
+  }
+
+  /// Collective: /federated's attributes and the clients' durations.
+  void describe_run() {
+    recorder_->write_group_attribute("federated", "rule", to_string(options_.rule));
+    recorder_->write_group_attribute("federated", "server_lr", options_.server_lr);
+    recorder_->write_group_attribute("federated", "local_steps", static_cast<double>(options_.local_steps));
+    recorder_->write_group_attribute("federated", "buffer_size", static_cast<double>(options_.buffer_size));
+    recorder_->write_group_attribute("federated", "fedfix_dt", options_.fedfix_dt);
+    recorder_->append_series("federated", "client_time", std::span<const double>(options_.durations));
+  }
+
+  /// Collective: appends the buffered per-update, per-contribution and per-eval series under /federated.
+  void write_series() {
+    const auto ints = [&](const char* name, std::vector<std::int64_t>& v) {
+      recorder_->append_series("federated", name, std::span<const std::int64_t>(v));
+      v.clear();
+    };
+    const auto doubles = [&](const char* name, std::vector<double>& v) {
+      recorder_->append_series("federated", name, std::span<const double>(v));
+      v.clear();
+    };
+    doubles("time", update_time_);
+    ints("contributions", update_size_);
+    ints("update", c_update_);
+    ints("client", c_client_);
+    ints("version", c_version_);
+    ints("staleness", c_staleness_);
+    doubles("weight", c_weight_);
+    doubles("sent_time", c_sent_);
+    doubles("return_time", c_return_);
+    doubles("eval_time", eval_time_);
+    doubles("eval_wall_s", eval_wall_);
+  }
+
+  /// Collective: the server model on the test set, the clients' last returned models, their distances to it.
+  void evaluate(std::int64_t u, double time) {
+    check_divergence();
+    // The test set is cut into one chunk per client, evaluated by the client's rank and summed in client
+    // order, so the sums do not depend on the rank count.
+    const Eigen::Index n_test = test_.size();
+    std::vector<double> sums(2 * static_cast<std::size_t>(count_), 0.0);
+    for (int k = 0; k < count_; ++k) {
+      const Eigen::Index node = first_ + k, lo = n_test * node / n_, hi = n_test * (node + 1) / n_;
+      if (hi == lo) continue;
+      const Evaluation e = evaluate_on(theta_, lo, hi - lo);
+      sums[2 * static_cast<std::size_t>(k)] = e.loss * static_cast<double>(hi - lo);
+      sums[2 * static_cast<std::size_t>(k) + 1] = e.accuracy * static_cast<double>(hi - lo);
+    }
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    std::vector<double> local_loss(static_cast<std::size_t>(count_), nan), local_accuracy = local_loss,
+                        distance = local_loss;
+    for (int k = 0; k < count_; ++k) {
+      const auto s = static_cast<std::size_t>(k);
+      if (returned_[s].size() == 0) continue;  // not returned yet
+      const Evaluation e = evaluate_on(returned_[s], 0, n_test);
+      local_loss[s] = e.loss;
+      local_accuracy[s] = e.accuracy;
+      distance[s] = (returned_[s] - theta_).cast<double>().squaredNorm();
+    }
+    const std::vector<double> all_sums = gather(sums), all_accuracy = gather(local_accuracy),
+                              all_distance = gather(distance);
+    double loss = 0, accuracy = 0;
+    for (std::size_t j = 0; j < all_sums.size(); j += 2) {
+      loss += all_sums[j];
+      accuracy += all_sums[j + 1];
+    }
+    TrainResult& r = result_.train;
+    r.merged_loss = loss / static_cast<double>(n_test);
+    r.merged_accuracy = model_.classification() ? accuracy / static_cast<double>(n_test) : nan;
+    r.local_accuracy = finite_mean(all_accuracy);
+    r.consensus_distance = finite_mean(all_distance);
+    eval_time_.push_back(time);
+    eval_wall_.push_back(MPI_Wtime() - start_);
+    if (recorder_) {
+      write_series();
+      recorder_->record_eval({u, r.merged_loss, r.merged_accuracy, local_loss, local_accuracy, r.consensus_distance,
+                              distance});
+    }
+  }
+
+  std::vector<double> gather(const std::vector<double>& mine) const {
+    return comm_.size() > 1 ? comm_.allgatherv(std::span<const double>(mine)) : mine;
+  }
+
+  static double finite_mean(const std::vector<double>& values) {
+    double sum = 0;
+    int count = 0;
+    for (double v : values)
+      if (!std::isnan(v)) sum += v, ++count;
+    return count ? sum / count : std::numeric_limits<double>::quiet_NaN();
+  }
+
+  Evaluation evaluate_on(const Eigen::Ref<const Eigen::VectorXf>& params, Eigen::Index first,
+                         Eigen::Index count) const {
+    const std::span<const int> labels =
+        test_.labels.empty() ? std::span<const int>{}
+                             : std::span<const int>(test_.labels).subspan(static_cast<std::size_t>(first),
+                                                                         static_cast<std::size_t>(count));
+    const Eigen::VectorXf targets =
+        test_.targets.size() ? Eigen::VectorXf(test_.targets.segment(first, count)) : Eigen::VectorXf();
+    return model_.evaluate(params, test_.features.middleCols(first, count), labels, targets);
+  }
+
+  void check_divergence() {
+    // The earliest (version, client) with a non-finite loss on any rank, as one number for a min-reduction.
+    const std::int64_t none = std::numeric_limits<std::int64_t>::max();
+    const std::int64_t mine = first_bad_version_ < 0 ? none : first_bad_version_ * n_ + first_bad_client_;
+    const std::int64_t first = comm_.allreduce(mine, ReduceOp::min);
+    if (first == none) return;
+    throw divergence_error("training diverged: the loss of client " + std::to_string(first % n_) + " became " +
+                           (mine == first ? number(bad_value_) : std::string("non-finite")) +
+                           " in its job from server model version " + std::to_string(first / n_) +
+                           " (lower lr or server-lr, or clip gradients with clip-value / clip-norm)");
+  }
+
+  const Comm& comm_;
+  const Placement& placement_;
+  const FederatedOptions& options_;
+  const Model& model_;
+  const Dataset& train_;
+  const Dataset& test_;
+  const Sgd& sgd_;
+  const LrSchedule& lr_;
+  Recorder* recorder_;
+  Eigen::Index dim_;
+  int n_, first_, count_;
+  double start_ = 0;
+  Eigen::VectorXf theta_;                   // the server model, the same on every rank
+  std::vector<Sampler> samplers_;           // this rank's clients
+  std::vector<Eigen::VectorXf> local_, delta_, returned_;  // the job in flight: its model, its update; the last returned model
+  std::vector<float> job_loss_;             // mean loss of the job in flight
+  std::vector<float> last_loss_;            // every client: mean loss of its last aggregated job (NaN before)
+  Batch batch_;
+  Eigen::VectorXf grad_, contribution_;
+  Eigen::VectorXd sum_;
+  std::int64_t first_bad_version_ = -1;
+  int first_bad_client_ = -1;
+  float bad_value_ = 0;
+  FederatedResult result_;
+  // Buffered /federated series, written at every eval.
+  std::vector<double> update_time_, c_weight_, c_sent_, c_return_, eval_time_, eval_wall_;
+  std::vector<std::int64_t> update_size_, c_update_, c_client_, c_version_, c_staleness_;
+};
+
+}  // namespace
+
+FederatedResult train_federated(const Comm& comm, const Placement& placement, const FederatedOptions& options,
+                                const Model& model, const Dataset& train_data,
+                                const std::vector<std::vector<Eigen::Index>>& local_shards, const Dataset& test_data,
+                                const Sgd& sgd, const LrSchedule& lr, Recorder* recorder,
+                                const std::function<void(const TrainProgress&)>& progress) {
+  FederatedLoop loop(comm, placement, options, model, train_data, local_shards, test_data, sgd, lr, recorder);
+  return loop.run(progress);
+}
+
+}  // namespace decent

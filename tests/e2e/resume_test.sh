@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# decent-train checkpoint and resume (docs/reliability.md): a run stopped by a signal at a random moment
+# and resumed with --resume auto records exactly what an uninterrupted run records (every dataset bit for
+# bit, except the wall clock), on 1 and 2 ranks; checkpoints of another configuration or version are
+# refused by name. Usage: resume_test.sh DECENT_TRAIN MPIEXEC
+set -u
+train=$1
+mpiexec=$2
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+python=/usr/bin/python3
+# About 3-6 s on 2 busy cores; evals (and so flushes) every 100 steps, landscape probes twice.
+run=(--dataset synthetic --synthetic-samples 2000 --synthetic-dim 16 --nodes 4 --hidden 16 --steps 12000
+     --eval-every 100 --landscape-every 6000 --probe-nodes 2 --landscape-grid 3 --progress log)
+
+# Every dataset of A and B is identical bit for bit, except train/wall_s; B says finished = 1, resumes = 1.
+same_records() {
+  "$python" - "$1" "$2" <<'EOF'
+import sys, h5py
+a, b = (h5py.File(p, "r") for p in sys.argv[1:3])
+def names(f):
+    out = []
+    f.visititems(lambda n, o: out.append(n) if isinstance(o, h5py.Dataset) else None)
+    return set(out)
+problems = []
+if names(a) != names(b): problems.append(f"datasets differ: {sorted(names(a) ^ names(b))}")
+for n in sorted(names(a) & names(b)):
+    if n == "train/wall_s": continue
+    x, y = a[n][()], b[n][()]
+    if x.shape != y.shape or x.tobytes() != y.tobytes(): problems.append(f"{n} differs")
+if b.attrs["finished"] != 1: problems.append("finished != 1")
+if b.attrs.get("resumes") != 1: problems.append(f"resumes = {b.attrs.get('resumes')}")
+print("; ".join(problems) if problems else f"{len(names(a))} datasets identical")
+sys.exit(1 if problems else 0)
+EOF
+}
+
+for ranks in 1 2; do
+  dir=$tmp/np$ranks
+  mkdir -p "$dir"
+  launch=("$mpiexec" -n "$ranks" --oversubscribe)
+  "${launch[@]}" "$train" "${run[@]}" --out "$dir/whole.h5" >"$dir/whole.log" 2>&1 ||
+    fail "np $ranks: the uninterrupted run failed: $(tail -3 "$dir/whole.log")"
+  # Stop at a random moment: SIGTERM to the rank processes on 1 rank (as scancel and Slurm's time limit
+  # do), SIGUSR1 to mpiexec on 2 (which forwards it to the ranks, as an sbatch script's trap does).
+  # The moment: a random delay (0-0.4 s) after the first progress line (step 1200), so the step is random
+  # but the run is neither still loading nor already done however busy the machine is.
+  delay=$(printf '0.%d' $((RANDOM % 5)))
+  "${launch[@]}" "$train" "${run[@]}" --out "$dir/parts.h5" >"$dir/stop.log" 2>&1 &
+  job=$!
+  for _ in $(seq 600); do
+    grep -q 'step 1200/' "$dir/stop.log" 2>/dev/null && break
+    sleep 0.05
+  done
+  sleep "$delay"
+  if [ "$ranks" -eq 1 ]; then
+    pkill -TERM -f "^$train .*--out $dir/parts.h5"
+  else
+    kill -USR1 "$job"
+  fi
+  wait "$job"
+  code=$?
+  stopped=$(grep -o 'stopped by signal [0-9]* after step [0-9]*' "$dir/stop.log")
+  if [ "$code" -eq 5 ] && [ -n "$stopped" ] && [ -f "$dir/parts.h5.ckpt" ]; then
+    pass
+    echo "np $ranks: $stopped (signal sent $delay s after step 1200)"
+  else
+    fail "np $ranks: expected exit 5 and a checkpoint after the signal, got exit $code: $(tail -3 "$dir/stop.log")"
+    continue
+  fi
+  cp "$dir/parts.h5.ckpt" "$dir/spare.ckpt"
+  [ "$("$python" -c "import h5py,sys; print(h5py.File(sys.argv[1],'r').attrs['finished'])" "$dir/parts.h5")" = 0 ] &&
+    pass || fail "np $ranks: the stopped run's file does not say finished = 0"
+  if "${launch[@]}" "$train" "${run[@]}" --out "$dir/parts.h5" --resume auto >"$dir/resume.log" 2>&1; then
+    pass
+  else
+    fail "np $ranks: resume failed: $(tail -3 "$dir/resume.log")"
+    continue
+  fi
+  grep -q "resume    from $dir/parts.h5.ckpt at step" "$dir/resume.log" && pass ||
+    fail "np $ranks: the resumed run does not say where it resumes"
+  [ ! -e "$dir/parts.h5.ckpt" ] && pass || fail "np $ranks: the finished run left its checkpoint behind"
+  if result=$(same_records "$dir/whole.h5" "$dir/parts.h5"); then
+    pass
+    echo "np $ranks: resumed run equals the uninterrupted run: $result"
+  else
+    fail "np $ranks: resumed run differs from the uninterrupted run: $result"
+  fi
+done
+
+dir=$tmp/np1
+# A finished run with --resume auto and no checkpoint has nothing to do (a requeued job after success).
+out=$("$mpiexec" -n 1 "$train" "${run[@]}" --out "$dir/parts.h5" --resume auto 2>&1)
+[ $? -eq 0 ] && [[ $out == *"already says finished = 1 and has no checkpoint: nothing to do"* ]] && pass ||
+  fail "resume auto after success: $out"
+
+# A checkpoint of another configuration or version is refused with exit 2 and the key named.
+expect_refusal() {  # NAME REGEX ARGS...
+  local name=$1 regex=$2
+  shift 2
+  local out code
+  out=$("$mpiexec" -n 1 "$train" "$@" 2>&1)
+  code=$?
+  if [ "$code" -eq 2 ] && grep -Eq "^decent-train: error: $regex" <<<"$out"; then
+    pass
+  else
+    fail "$name: expected exit 2 and /$regex/, got exit $code: $out"
+  fi
+}
+if [ -f "$dir/spare.ckpt" ]; then
+  cp "$dir/whole.h5" "$dir/other.h5"
+  expect_refusal "another lr" "resume: checkpoint '$dir/spare.ckpt' was written with lr = 0.05, this run has lr = 0.1" \
+    "${run[@]}" --lr 0.1 --out "$dir/other.h5" --resume "$dir/spare.ckpt"
+  expect_refusal "another output" "resume: checkpoint '$dir/spare.ckpt' was written with out = $dir/parts.h5" \
+    "${run[@]}" --out "$dir/other.h5" --resume "$dir/spare.ckpt"
+  "$python" -c "import h5py,sys; h5py.File(sys.argv[1],'r+').attrs['decent_version'] = '0.0.1-old'" "$dir/spare.ckpt"
+  expect_refusal "another version" "resume: checkpoint '$dir/spare.ckpt' was written by decent 0.0.1-old, this is " \
+    "${run[@]}" --out "$dir/parts.h5" --resume "$dir/spare.ckpt"
+  head -c 1000 /dev/urandom >"$dir/garbage.ckpt"
+  expect_refusal "not a checkpoint" "checkpoint '$dir/garbage.ckpt': not an HDF5 file, or damaged" \
+    "${run[@]}" --out "$dir/parts.h5" --resume "$dir/garbage.ckpt"
+fi
+finish
