@@ -58,8 +58,8 @@ _decent_say() {
 # The time-limit warning (#SBATCH --signal=B:USR1@60 signals this batch shell only).
 _decent_on_usr1() {
   _decent_say "$decent_prog: $(date -Is) SIGUSR1: the job reaches its time limit in about a minute."
-  _decent_say "$decent_prog: decent-train has no checkpointing yet: this run stops now and" \
-    "${_decent_run_dir}/run.h5 will say finished = 0 (it holds the steps up to the last eval)."
+  _decent_say "$decent_prog: decent-train writes its checkpoint ${_decent_run_dir}/run.h5.ckpt and stops" \
+    "(exit code 5); submit the same command again to continue (it passes --resume auto)."
   if [ -n "${_decent_pid:-}" ]; then
     _decent_say "$decent_prog: forwarding SIGUSR1 to the job step (pid ${_decent_pid}, ${DECENT_LAUNCH[0]})."
     kill -USR1 "$_decent_pid" 2>/dev/null
@@ -68,7 +68,7 @@ _decent_on_usr1() {
 
 _decent_on_term() {
   _decent_say "$decent_prog: $(date -Is) SIGTERM: the job was cancelled or reached its time limit;" \
-    "${_decent_run_dir}/run.h5 will say finished = 0."
+    "decent-train writes a checkpoint if it has time, and ${_decent_run_dir}/run.h5 will say finished = 0."
 }
 
 decent_train_job() {
@@ -78,11 +78,18 @@ decent_train_job() {
   shift
   case $run_dir in -*) decent_die "the first argument is the run directory, not an option ('$run_dir'); $usage" ;; esac
 
-  local config="" args=()
+  local config="" args=() resume=auto
   while [ $# -gt 0 ]; do
     case $1 in
       --out | --out=* | --progress | --progress=*)
         decent_die "$1: the script sets --out RUN_DIR/run.h5 and --progress log itself" ;;
+      --resume)
+        [ $# -ge 2 ] || decent_die "--resume needs a checkpoint file or auto"
+        resume=$2
+        shift 2 ;;
+      --resume=*)
+        resume=${1#--resume=}
+        shift ;;
       --config)
         [ $# -ge 2 ] || decent_die "--config needs a file"
         [ -z "$config" ] || decent_die "--config given twice"
@@ -108,7 +115,9 @@ decent_train_job() {
       decent_die "cannot copy $config to $run_dir/config.ini"
     args=(--config "$run_dir/config.ini" "${args[@]}")
   fi
-  args+=(--out "$run_dir/run.h5" --progress log)
+  # --resume auto: a resubmitted or requeued job continues from run.h5.ckpt, and one that had finished
+  # does nothing (docs/reliability.md).
+  args+=(--resume "$resume" --out "$run_dir/run.h5" --progress log)
   decent_setup_env
 
   local cmd=("${DECENT_LAUNCH[@]}" "$DECENT_EXE" "${args[@]}")
@@ -158,6 +167,7 @@ decent_train_job() {
     0) meaning="finished; run.h5 says finished = 1" ;;
     2) meaning="bad configuration or input; nothing was trained" ;;
     3) meaning="the run diverged; run.h5 says finished = 0" ;;
+    5) meaning="stopped by a signal after writing run.h5.ckpt; submit the same command again to continue" ;;
     *) meaning="stopped or failed; run.h5, if written, says finished = 0" ;;
   esac
   echo "$rc" >"$run_dir/exit_code"
