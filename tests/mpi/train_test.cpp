@@ -367,9 +367,10 @@ void check_resume(const Comm& world, const Run& r, std::int64_t stop_at, std::in
           if (world.rank() == 0 && progress.step == stop_at) flag = SIGTERM;
         });
     REQUIRE(stopped.stopped);
-    // The ranks agree within two steps of the request.
+    // The ranks agree at a multiple of 8 steps, within 16 steps of the request.
     CHECK(stopped.steps_done > stop_at);
-    CHECK(stopped.steps_done <= stop_at + 2);
+    CHECK(stopped.steps_done <= stop_at + 16);
+    CHECK(stopped.steps_done % 8 == 0);
   }
   world.barrier();  // rank 0 has closed the file
   if (world.rank() == 0) CHECK(int_attribute(parts, "finished") == 0);
@@ -440,7 +441,7 @@ TEST_CASE("a run stopped by a flag on one rank and resumed from its checkpoint e
     r.algorithm = Algorithm::server;
     r.compressor = "randk:0.25";
     r.feedback = ErrorFeedback::ef21_sgdm;
-    check_resume(world, r, 30);
+    check_resume(world, r, 5);
   }
   SECTION("server with EF and top-k after an exact warm-up") {
     Run r;

@@ -115,6 +115,10 @@ void check_checkpoints(const TrainOptions& o) {
     throw std::invalid_argument("train: checkpoints (checkpoint_every or stop_flag) need a checkpoint_path");
 }
 
+/// Steps between two stop agreements: a stop request is acted on within two of these periods, and the
+/// agreement's cost (an all-reduce wait) is spread over them.
+constexpr std::int64_t stop_check_every = 8;
+
 /// Version of the checkpoint layout written by Loop::save (docs/reliability.md).
 constexpr std::int64_t checkpoint_format = 1;
 
@@ -237,7 +241,7 @@ public:
         progress(report);
       }
       if (last) break;
-      const bool stop = stop_agreed();
+      const bool stop = (t + 1) % stop_check_every == 0 && stop_agreed();
       if (stop || (options_.checkpoint_every > 0 && (t + 1) % options_.checkpoint_every == 0))
         save(t + 1, MPI_Wtime() - start);
       if (stop) {
@@ -405,8 +409,9 @@ private:
                            std::to_string(static_cast<float>(what[1])) + " at step " + std::to_string(step) + hint);
   }
 
-  /// Collective (when a stop flag is watched): true if some rank's flag was set when the previous step's
-  /// agreement was posted. Posts the next agreement otherwise; every rank completes them in the same order.
+  /// Collective (when a stop flag is watched), every stop_check_every steps: true if some rank's flag was set
+  /// when the previous agreement was posted. Posts the next one otherwise; every rank completes them in the
+  /// same order, at the same steps.
   bool stop_agreed() {
     if (!options_.stop_flag) return false;
     if (stop_request_ != MPI_REQUEST_NULL) {

@@ -74,7 +74,7 @@ struct TrainOptions {
   /// Stored in checkpoints as the root attribute `config`, for the caller to compare on resume.
   std::string checkpoint_config;
   /// Set asynchronously (e.g. by a SIGTERM handler) to request a checkpoint and a stop. The ranks agree on
-  /// the step boundary through a non-blocking all-reduce posted every step: at most two steps later, every
+  /// the step boundary through a non-blocking all-reduce posted every 8 steps: at most 16 steps later, every
   /// rank writes the checkpoint and train() returns with TrainResult::stopped. nullptr: not watched.
   const volatile std::sig_atomic_t* stop_flag = nullptr;
   /// Continue from this checkpoint (written with the same configuration) instead of starting at step 0.
