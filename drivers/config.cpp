@@ -72,6 +72,8 @@ void check_compression(const TrainConfig& c) {
   in_range("choco-gamma", c.choco_gamma, 1e-12, 1, "(0, 1]");
   at_least("compress-warmup", c.compress_warmup, std::int64_t{0});
   at_least("checkpoint-every", c.checkpoint_every, std::int64_t{0});
+  if (!(c.write_budget >= 0 && c.write_budget < 1e9))
+    throw config_error("write-budget: must be a number in [0, 1e9), got " + std::to_string(c.write_budget));
   const bool server = c.algorithm == "server", choco = c.algorithm == "choco";
   if (c.compressor != "none" && !server && !choco)
     throw config_error("compressor: " + c.compressor + " needs algorithm = server (compressed gradients, with "
@@ -186,6 +188,9 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
      "write a checkpoint (OUT.ckpt) after every K steps; 0: only on SIGTERM, SIGUSR1 or SIGINT")
     ("resume", po::value(&c.resume)->default_value(c.resume),
      "continue from a checkpoint FILE, or auto (OUT.ckpt if it exists, else start)")
+    ("write-budget", po::value(&c.write_budget)->default_value(c.write_budget, "30"),
+     "OUT is written whole at an eval only once this many times the last write's duration has passed "
+     "(writes stay below about 1/B of the run); 0: at every eval")
     ("eval-every", po::value(&c.eval_every)->default_value(c.eval_every), "evaluate every K steps (and at the end)")
     ("eval-samples", po::value(&c.eval_samples)->default_value(c.eval_samples), "size of the fixed, seeded test subset")
     ("progress", po::value(&c.progress)->default_value(c.progress), "auto | bar | log | off")

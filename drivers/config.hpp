@@ -23,6 +23,7 @@ struct TrainConfig {
   std::string out = "decent-run.h5";
   std::int64_t checkpoint_every = 0;  // checkpoints to OUT.ckpt every K steps (0: only on a signal)
   std::string resume;                 // a checkpoint file, "auto" (OUT.ckpt if present) or empty
+  double write_budget = 30;           // Recorder::set_write_budget (0: the file is written at every eval)
   int eval_every = 100;
   int eval_samples = 2000;
   std::string progress = "auto";  // auto | bar | log | off

@@ -14,6 +14,7 @@
 #include <optional>
 #include <stdexcept>
 #include <sstream>
+#include <thread>
 
 #include "config.hpp"
 #include "failure.hpp"
@@ -408,6 +409,7 @@ int run_zo(const TrainConfig& c, const Comm& world, const std::string& command) 
   }
 
   Recorder recorder(world, placement, c.out, {c.ini, command, c.seed});
+  recorder.set_write_budget(c.write_budget);
   std::string mode = c.progress;
   if (mode == "auto") mode = ::isatty(STDOUT_FILENO) ? "bar" : "log";
   options.progress_every = mode == "off" ? 0 : (mode == "bar" ? std::max<std::int64_t>(1, c.steps / 200)
@@ -509,6 +511,7 @@ int run_federated(const TrainConfig& c, const Comm& world, const std::string& co
   }
 
   Recorder recorder(world, placement, c.out, {c.ini, command, c.seed});
+  recorder.set_write_budget(c.write_budget);
   std::string mode = c.progress;
   if (mode == "auto") mode = ::isatty(STDOUT_FILENO) ? "bar" : "log";
   options.progress_every = mode == "off" ? 0 : (mode == "bar" ? std::max<std::int64_t>(1, options.steps / 200)
@@ -575,7 +578,7 @@ void check_resume(const CheckpointReader& checkpoint, const TrainConfig& c, cons
                                checkpoint.string_attribute("decent_version") + ", this is " + decent::version());
   const auto then = ini_values(checkpoint.string_attribute("config")), now = ini_values(c.ini);
   for (const auto& [key, value] : now) {
-    if (key == "resume" || key == "checkpoint-every" || key == "progress") continue;
+    if (key == "resume" || key == "checkpoint-every" || key == "progress" || key == "write-budget") continue;
     const auto it = then.find(key);
     const std::string old = it == then.end() ? "(unset)" : it->second;
     if (old != value)
@@ -684,6 +687,7 @@ int run(const TrainConfig& c, const Comm& world, const std::string& command) {
     std::vector<std::int32_t> rounds(plan.comm_rounds.begin(), plan.comm_rounds.end());
     recorder->write_schedule(plan.comm_steps, rounds, plan.merge_steps, schedule.describe());
   }
+  recorder->set_write_budget(c.write_budget);
   options.checkpoint_every = c.checkpoint_every;
   options.checkpoint_path = checkpoint_path;
   options.checkpoint_config = c.ini;
@@ -703,9 +707,14 @@ int run(const TrainConfig& c, const Comm& world, const std::string& command) {
   options.progress_every = mode == "off" ? 0 : (mode == "bar" ? std::max<std::int64_t>(1, c.steps / 200)
                                                               : std::max<std::int64_t>(1, c.steps / 10));
   const InjectedFailure injected = InjectedFailure::from_environment();
+  // Test-only (tests/e2e/resume_test.sh): DECENT_TEST_STEP_SLEEP_US=U sleeps U microseconds per step, at
+  // each progress report, so a run lasts long enough to be signalled however fast the machine is.
+  const char* sleep_text = std::getenv("DECENT_TEST_STEP_SLEEP_US");
+  const long sleep_us = sleep_text ? std::max(0L, std::atol(sleep_text)) : 0;
   auto report = [&](const TrainProgress& p) {
     if (!injected.input && injected.rank == world.rank() && p.step >= injected.step)
       throw std::runtime_error("injected failure at step " + std::to_string(p.step) + " (DECENT_TEST_FAIL)");
+    if (sleep_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(sleep_us * options.progress_every));
     if (!root) return;
     const double rate = p.seconds > 0 ? static_cast<double>(p.step) / p.seconds : 0;
     const double eta = rate > 0 ? static_cast<double>(p.steps - p.step) / rate : 0;

@@ -26,10 +26,11 @@ python=/usr/bin/python3
 command -v h5dump >/dev/null || { echo "FAIL: h5dump not found (hdf5-tools, scripts/setup)"; exit 1; }
 $python -c 'import h5py' || { echo "FAIL: cannot import h5py (python3-h5py, scripts/setup)"; exit 1; }
 
-# 20000 small steps (about 20 s on 2 cores, far longer than any kill comes) with an eval, and so a flush,
-# every 10 steps; the progress line comes every 100 steps (steps / 200), right after an eval's flush.
+# 200000 small steps (30 s or more on 2 cores, far longer than any kill comes) with an eval, and so a write
+# of the file, every 10 steps (write-budget 0: every eval is written); the progress line comes every 1000
+# steps (steps / 200), right after an eval's write.
 run=(--dataset synthetic --synthetic-samples 400 --synthetic-dim 8 --synthetic-classes 4 --nodes 4 --hidden 8
-     --eval-every 10 --eval-samples 50 --landscape-every -1 --progress bar)
+     --eval-every 10 --eval-samples 50 --landscape-every -1 --progress bar --write-budget 0)
 
 # check.py FILE MIN_ROWS FINISHED: the file's consistency; prints its row counts, or the problems found.
 cat >"$tmp/check.py" <<'EOF'
@@ -132,12 +133,12 @@ sleep_ms() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
 # job_pids SID: the live (not zombie) processes of session SID.
 job_pids() { ps -o pid=,stat= -s "$1" 2>/dev/null | awk '$2 !~ /^Z/ { print $1 }'; }
 
-# start DIR [STEPS]: starts the job (STEPS steps, default 20000), writing DIR/run.h5, in a session of its
+# start DIR [STEPS]: starts the job (STEPS steps, default 200000), writing DIR/run.h5, in a session of its
 # own (Open MPI puts each rank in a process group of its own, but they stay in mpiexec's session); sets
 # launcher (mpiexec's pid, the session id).
 start() {
   mkdir -p "$1"
-  setsid "$mpiexec" -n 2 --oversubscribe "$train" "${run[@]}" --steps "${2:-20000}" --out "$1/run.h5" \
+  setsid "$mpiexec" -n 2 --oversubscribe "$train" "${run[@]}" --steps "${2:-200000}" --out "$1/run.h5" \
     >"$1/out" 2>"$1/err" &
   launcher=$!
 }

@@ -9,8 +9,12 @@ mpiexec=$2
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 python=/usr/bin/python3
 # About 3-6 s on 2 busy cores; evals (and so flushes) every 100 steps, landscape probes twice.
-run=(--dataset synthetic --synthetic-samples 2000 --synthetic-dim 16 --nodes 4 --hidden 16 --steps 12000
-     --eval-every 100 --landscape-every 6000 --probe-nodes 2 --landscape-grid 3 --progress log)
+# These runs take from 60000 steps/s (a quiet machine) to 2000 (a busy one): decent-train's test hook
+# DECENT_TEST_STEP_SLEEP_US adds 200 us per step (at every progress report, every 60 steps with
+# --progress bar), so a run lasts at least 2.4 s and the signal always comes before its end.
+export DECENT_TEST_STEP_SLEEP_US=200
+base=(--dataset synthetic --synthetic-samples 2000 --synthetic-dim 16 --nodes 4 --hidden 16 --steps 12000
+      --eval-every 100 --landscape-every 6000 --probe-nodes 2 --landscape-grid 3 --progress bar)
 
 # Every dataset of A and B is identical bit for bit, except train/wall_s; B says finished = 1, resumes = 1.
 same_records() {
@@ -38,17 +42,19 @@ for ranks in 1 2; do
   dir=$tmp/np$ranks
   mkdir -p "$dir"
   launch=("$mpiexec" -n "$ranks" --oversubscribe)
+  steps=12000
+  run=("${base[@]}")
   "${launch[@]}" "$train" "${run[@]}" --out "$dir/whole.h5" >"$dir/whole.log" 2>&1 ||
     fail "np $ranks: the uninterrupted run failed: $(tail -3 "$dir/whole.log")"
   # Stop at a random moment: SIGTERM to the rank processes on 1 rank (as scancel and Slurm's time limit
   # do), SIGUSR1 to mpiexec on 2 (which forwards it to the ranks, as an sbatch script's trap does).
-  # The moment: a random delay (0-0.4 s) after the first progress line (step 1200), so the step is random
-  # but the run is neither still loading nor already done however busy the machine is.
-  delay=$(printf '0.%d' $((RANDOM % 5)))
+  # The moment: a random delay (0-1 s) after step 1200, so the step is random but the run is neither
+  # still loading nor already done.
+  delay=$(printf '0.%d' $((RANDOM % 10)))
   "${launch[@]}" "$train" "${run[@]}" --out "$dir/parts.h5" >"$dir/stop.log" 2>&1 &
   job=$!
   for _ in $(seq 600); do
-    grep -q 'step 1200/' "$dir/stop.log" 2>/dev/null && break
+    grep -q "step 1200/" "$dir/stop.log" 2>/dev/null && break
     sleep 0.05
   done
   sleep "$delay"
@@ -62,7 +68,7 @@ for ranks in 1 2; do
   stopped=$(grep -o 'stopped by signal [0-9]* after step [0-9]*' "$dir/stop.log")
   if [ "$code" -eq 5 ] && [ -n "$stopped" ] && [ -f "$dir/parts.h5.ckpt" ]; then
     pass
-    echo "np $ranks: $stopped (signal sent $delay s after step 1200)"
+    echo "np $ranks: $stopped of $steps (signal sent $delay s after step 1200)"
   else
     fail "np $ranks: expected exit 5 and a checkpoint after the signal, got exit $code: $(tail -3 "$dir/stop.log")"
     continue
@@ -88,6 +94,7 @@ for ranks in 1 2; do
 done
 
 dir=$tmp/np1
+run=("${base[@]}")
 # A finished run with --resume auto and no checkpoint has nothing to do (a requeued job after success).
 out=$("$mpiexec" -n 1 "$train" "${run[@]}" --out "$dir/parts.h5" --resume auto 2>&1)
 [ $? -eq 0 ] && [[ $out == *"already says finished = 1 and has no checkpoint: nothing to do"* ]] && pass ||

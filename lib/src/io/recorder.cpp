@@ -44,6 +44,21 @@ struct Recorder::Impl {
   h5::Id landscape_step, interp_loss, interp_acc, barrier, plane_scale, plane_loss, plane_acc, plane_nodes;
   bool landscape_created = false;
   RecorderPosition position;  // rows recorded so far (buffered steps included)
+  // The file lives in memory and each write puts all of it on disk (crash consistency, docs/hdf5.md), so a
+  // write costs more as the run grows: writes at evals and probes are skipped until `write_budget` times
+  // the last write's duration has passed, which keeps them below about 1/write_budget of the wall time.
+  double write_budget = 30;
+  std::chrono::steady_clock::time_point last_write = std::chrono::steady_clock::now();
+  double write_seconds = 0;
+
+  /// Rank 0: writes the file to disk now (`force`: at creation, checkpoints and the end) or when due.
+  void write_file(bool force) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!force && std::chrono::duration<double>(now - last_write).count() < write_budget * write_seconds) return;
+    h5::flush(file.get());
+    last_write = std::chrono::steady_clock::now();
+    write_seconds = std::chrono::duration<double>(last_write - now).count();
+  }
   std::map<std::string, h5::Id> extra;  // append_series, write_group_attribute: groups and datasets by path
   // Buffered steps since the last write; losses are this rank's nodes only.
   std::vector<std::int64_t> steps;
@@ -120,7 +135,7 @@ Recorder::Recorder(const Comm& comm, const Placement& placement, const std::stri
     m.consensus_distance = h5::create_extendible<double>(eval.get(), "consensus_distance", {}, 64);
     m.distance_to_mean = h5::create_extendible<double>(eval.get(), "distance_to_mean", {n}, 64);
     m.mergeability_gap = h5::create_extendible<double>(eval.get(), "mergeability_gap", {}, 64);
-    h5::flush(root);
+    m.write_file(true);
   });
 }
 
@@ -185,7 +200,7 @@ Recorder::Recorder(const Comm& comm, const Placement& placement, const std::stri
     const std::int64_t resumes = H5Aexists(root, "resumes") > 0 ? h5::read_int_attribute(root, "resumes") : 0;
     h5::write_attribute(root, "resumes", resumes + 1);
     h5::write_attribute(root, "resumed_utc", utc_now());
-    h5::flush(root);
+    m.write_file(true);
   });
 }
 
@@ -205,12 +220,17 @@ void Recorder::flush() {
   const std::vector<float> step_losses = m.gather_losses();
   on_root(m.comm, [&] {
     m.append_steps(step_losses);
-    h5::flush(m.file.get());
+    m.write_file(true);
   });
   m.clear_steps();
 }
 
 RecorderPosition Recorder::position() const noexcept { return impl_->position; }
+
+void Recorder::set_write_budget(double factor) {
+  if (!(factor >= 0)) throw std::invalid_argument("recorder: write budget must be >= 0");
+  impl_->write_budget = factor;
+}
 
 const std::string& Recorder::path() const noexcept { return impl_->path; }
 
@@ -290,7 +310,7 @@ void Recorder::record_eval(const EvalRecord& eval) {
     for (double a : accuracy) local_mean += a;
     const double gap = eval.merged_accuracy - local_mean / static_cast<double>(accuracy.size());
     h5::append_rows<double>(m.mergeability_gap.get(), std::span<const double>(&gap, 1), 1);
-    h5::flush(m.file.get());
+    m.write_file(false);
   });
   m.clear_steps();
   ++m.position.evals;
@@ -345,7 +365,7 @@ void Recorder::record_landscape(std::int64_t step, const Eigen::VectorXd& alphas
       h5::append_rows<double>(m.plane_acc.get(), std::span<const double>(plane_acc.data(), grid * grid), 1);
       h5::append_rows<double>(m.plane_nodes.get(), std::span<const double>(coords.data(), n * 2), 1);
     }
-    h5::flush(m.file.get());
+    m.write_file(false);
   });
   ++m.position.landscapes;
 }
@@ -359,7 +379,7 @@ void Recorder::finish(std::span<const float> merged_params) {
     h5::write_dataset<float>(group.get(), "merged_params", {merged_params.size()}, merged_params);
     h5::write_attribute(m.file.get(), "finished_utc", utc_now());
     h5::write_attribute(m.file.get(), "finished", std::int64_t{1});
-    h5::flush(m.file.get());
+    m.write_file(true);
     m.train_step.close();
     m.train_lr.close();
     m.train_loss.close();
