@@ -304,6 +304,18 @@ struct InjectedFailure {
   }
 };
 
+/// The progress display: bar, log or off (auto is bar on a terminal, else log).
+std::string progress_mode(const TrainConfig& c) {
+  if (c.progress != "auto") return c.progress;
+  return ::isatty(STDOUT_FILENO) ? "bar" : "log";
+}
+
+/// Steps between progress reports: 200 updates of a bar, 10 log lines, none when off.
+std::int64_t progress_every(const std::string& mode, std::int64_t steps) {
+  if (mode == "off") return 0;
+  return std::max<std::int64_t>(1, steps / (mode == "bar" ? 200 : 10));
+}
+
 /// The block placement of c.nodes on the ranks; config_error if there are fewer nodes than ranks.
 Placement placement_of(const TrainConfig& c, const Comm& world) {
   if (c.nodes < world.size())
@@ -410,10 +422,8 @@ int run_zo(const TrainConfig& c, const Comm& world, const std::string& command) 
 
   Recorder recorder(world, placement, c.out, {c.ini, command, c.seed});
   recorder.set_write_budget(c.write_budget);
-  std::string mode = c.progress;
-  if (mode == "auto") mode = ::isatty(STDOUT_FILENO) ? "bar" : "log";
-  options.progress_every = mode == "off" ? 0 : (mode == "bar" ? std::max<std::int64_t>(1, c.steps / 200)
-                                                              : std::max<std::int64_t>(1, c.steps / 10));
+  const std::string mode = progress_mode(c);
+  options.progress_every = progress_every(mode, c.steps);
   auto report = [&](const TrainProgress& p) {
     if (!root) return;
     const double rate = p.seconds > 0 ? static_cast<double>(p.step) / p.seconds : 0;
@@ -512,10 +522,8 @@ int run_federated(const TrainConfig& c, const Comm& world, const std::string& co
 
   Recorder recorder(world, placement, c.out, {c.ini, command, c.seed});
   recorder.set_write_budget(c.write_budget);
-  std::string mode = c.progress;
-  if (mode == "auto") mode = ::isatty(STDOUT_FILENO) ? "bar" : "log";
-  options.progress_every = mode == "off" ? 0 : (mode == "bar" ? std::max<std::int64_t>(1, options.steps / 200)
-                                                              : std::max<std::int64_t>(1, options.steps / 10));
+  const std::string mode = progress_mode(c);
+  options.progress_every = progress_every(mode, options.steps);
   auto report = [&](const TrainProgress& p) {
     if (!root) return;
     const double rate = p.seconds > 0 ? static_cast<double>(p.step) / p.seconds : 0;
@@ -702,10 +710,8 @@ int run(const TrainConfig& c, const Comm& world, const std::string& command) {
   options.sampling = c.sampling == "shuffled" ? SamplingMode::shuffled_epochs : SamplingMode::with_replacement;
   options.eval_every = c.eval_every;
   options.seed = c.seed;
-  std::string mode = c.progress;
-  if (mode == "auto") mode = ::isatty(STDOUT_FILENO) ? "bar" : "log";
-  options.progress_every = mode == "off" ? 0 : (mode == "bar" ? std::max<std::int64_t>(1, c.steps / 200)
-                                                              : std::max<std::int64_t>(1, c.steps / 10));
+  const std::string mode = progress_mode(c);
+  options.progress_every = progress_every(mode, c.steps);
   const InjectedFailure injected = InjectedFailure::from_environment();
   // Test-only (tests/e2e/resume_test.sh): DECENT_TEST_STEP_SLEEP_US=U sleeps U microseconds per step, at
   // each progress report, so a run lasts long enough to be signalled however fast the machine is.
