@@ -20,8 +20,8 @@ struct ProgramOptionsSubstitutions : boost::program_options::error_with_option_n
   }
 };
 
-/// `text` for a message: '%' as "%25" (so it can contain no placeholder), control characters as \xHH, and
-/// at most 80 bytes of it.
+/// `text` for a message: '%' as "%25" (so it can contain no placeholder), bytes outside printable ASCII as
+/// \xHH (as the file readers quote tokens), and at most 80 bytes of it.
 inline std::string quotable(const std::string& text) {
   constexpr std::size_t max_shown = 80;
   std::string out;
@@ -29,7 +29,7 @@ inline std::string quotable(const std::string& text) {
     const auto c = static_cast<unsigned char>(text[k]);
     if (c == '%') {
       out += "%25";
-    } else if (c < 0x20 || c == 0x7f) {
+    } else if (c < 0x20 || c >= 0x7f) {
       constexpr char hex[] = "0123456789abcdef";
       out += {'\\', 'x', hex[c >> 4], hex[c & 15]};
     } else {
