@@ -1,5 +1,6 @@
 // Federated training on real ranks: the server update against a dense reference, FedBuff(c = all) against
 // FedAvg, records that do not depend on the rank count, and training that learns.
+#include "support/mpi_files.hpp"
 #include "decent/algo/federated.hpp"
 
 #include <hdf5.h>
@@ -118,25 +119,9 @@ Eigen::VectorXf reference_run(const Problem& p, const FederatedOptions& o) {
   return versions.back();
 }
 
-std::string scratch(const Comm& comm, const std::string& name) {
-  std::int64_t pid = ::getpid();
-  comm.broadcast(std::span<std::int64_t>(&pid, 1), 0);
-  return (std::filesystem::temp_directory_path() / ("decent_fed_" + std::to_string(pid) + "_" + name + ".h5")).string();
-}
+std::string scratch(const Comm& comm, const std::string& name) { return test::scratch_h5(comm, "fed", name); }
 
-std::vector<double> read_doubles(const std::string& path, const char* name) {
-  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  REQUIRE(file >= 0);
-  const hid_t d = H5Dopen2(file, name, H5P_DEFAULT);
-  REQUIRE(d >= 0);
-  const hid_t space = H5Dget_space(d);
-  std::vector<double> out(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
-  H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data());
-  H5Sclose(space);
-  H5Dclose(d);
-  H5Fclose(file);
-  return out;
-}
+using test::read_doubles;
 
 /// Bitwise equality, NaN equal to NaN (clients that have not returned yet record NaN).
 bool same(const std::vector<double>& a, const std::vector<double>& b) {

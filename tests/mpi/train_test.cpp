@@ -1,5 +1,6 @@
 // The training loop on real ranks: algorithms that must agree do, and the recorded numbers do not depend
 // on the rank count.
+#include "support/mpi_files.hpp"
 #include "decent/algo/train.hpp"
 
 #include <hdf5.h>
@@ -93,23 +94,9 @@ TrainResult run(const Comm& comm, const Problem& p, const Run& r, Recorder* reco
                make_lr_schedule("constant", 0.1f, r.steps), recorder, progress);
 }
 
-std::string scratch(const Comm& comm, const std::string& name) {
-  std::int64_t pid = ::getpid();
-  comm.broadcast(std::span<std::int64_t>(&pid, 1), 0);
-  return (std::filesystem::temp_directory_path() / ("decent_train_" + std::to_string(pid) + "_" + name + ".h5")).string();
-}
+std::string scratch(const Comm& comm, const std::string& name) { return test::scratch_h5(comm, "train", name); }
 
-std::vector<double> read_doubles(const std::string& path, const char* name) {
-  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  const hid_t d = H5Dopen2(file, name, H5P_DEFAULT);
-  const hid_t space = H5Dget_space(d);
-  std::vector<double> out(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
-  H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data());
-  H5Sclose(space);
-  H5Dclose(d);
-  H5Fclose(file);
-  return out;
-}
+using test::read_doubles;
 
 double max_relative_difference(const std::vector<double>& a, const std::vector<double>& b) {
   REQUIRE(a.size() == b.size());

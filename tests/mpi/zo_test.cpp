@@ -1,5 +1,6 @@
 // Shared-seed zeroth order on real ranks: bitwise the same model on any number of ranks, the drift guard
 // stays quiet in a correct run and names the step of a corrupted one, and training reduces the loss.
+#include "support/mpi_files.hpp"
 #include "decent/algo/zo.hpp"
 
 #include <hdf5.h>
@@ -56,23 +57,9 @@ ZoResult run(const Comm& comm, const Problem& p, const ZoOptions& o, float lr = 
                   recorder);
 }
 
-std::string scratch(const Comm& comm, const std::string& name) {
-  std::int64_t pid = ::getpid();
-  comm.broadcast(std::span<std::int64_t>(&pid, 1), 0);
-  return (std::filesystem::temp_directory_path() / ("decent_zo_" + std::to_string(pid) + "_" + name + ".h5")).string();
-}
+std::string scratch(const Comm& comm, const std::string& name) { return test::scratch_h5(comm, "zo", name); }
 
-std::vector<double> read_doubles(const std::string& path, const char* name) {
-  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  const hid_t d = H5Dopen2(file, name, H5P_DEFAULT);
-  const hid_t space = H5Dget_space(d);
-  std::vector<double> out(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
-  H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data());
-  H5Sclose(space);
-  H5Dclose(d);
-  H5Fclose(file);
-  return out;
-}
+using test::read_doubles;
 
 /// what() of the E that f throws, or "" if it returns.
 template <class E, class F>
