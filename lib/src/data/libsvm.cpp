@@ -1,5 +1,7 @@
 #include "decent/data/libsvm.hpp"
 
+#include "core/text_lines.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -23,46 +25,9 @@ constexpr long long max_index = (1LL << 31) - 1;
 // in LIBSVM form fit (47M, 31M, 90M values); a sparse set like rcv1 (20242 x 47236) never fitted densely.
 constexpr long long max_dense_values = 1LL << 27;
 
-/// Where a problem is: every message starts "path:line: " so editors and terminals can jump to it.
-struct FileLine {
-  const std::string& path;
-  long long line;
-
-  [[noreturn]] void fail(const std::string& problem) const {
-    throw data_error(path + ":" + std::to_string(line) + ": " + problem);
-  }
-};
-
-/// A token as quoted in a message: bytes outside printable ASCII as \xHH, and at most 40 of them, so a
-/// binary or runaway line gives a short, one-line message.
-std::string shown(std::string_view token) {
-  constexpr std::size_t max_shown = 40;
-  std::string out;
-  for (std::size_t k = 0; k < token.size() && k < max_shown; ++k) {
-    const auto c = static_cast<unsigned char>(token[k]);
-    if (c >= 0x20 && c < 0x7f) {
-      out += static_cast<char>(c);
-    } else {
-      constexpr char hex[] = "0123456789abcdef";
-      out += {'\\', 'x', hex[c >> 4], hex[c & 15]};
-    }
-  }
-  if (token.size() > max_shown) out += "... (" + std::to_string(token.size()) + " bytes)";
-  return out;
-}
-
-/// The tokens of one line, comment removed; '\r' counts as blank so files from Windows read the same.
-void split_tokens(std::string_view line, std::vector<std::string_view>& tokens) {
-  tokens.clear();
-  line = line.substr(0, line.find('#'));
-  constexpr std::string_view blanks = " \t\r\v\f";
-  std::size_t start = line.find_first_not_of(blanks);
-  while (start != std::string_view::npos) {
-    const std::size_t stop = std::min(line.find_first_of(blanks, start), line.size());
-    tokens.push_back(line.substr(start, stop - start));
-    start = line.find_first_not_of(blanks, stop);
-  }
-}
+using FileLine = detail::FileLine<data_error>;
+using detail::shown;
+using detail::split_tokens;
 
 /// A finite number; from_chars rejects the leading '+' that LIBSVM files often carry ("+1"), so skip it.
 template <class Real>

@@ -1,5 +1,7 @@
 #include "decent/topology/file.hpp"
 
+#include "core/text_lines.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -24,15 +26,8 @@ constexpr double row_sum_tolerance = 1e-9;
 // at 2^20 such a file costs about 100 MB.
 constexpr long long max_node_id = (1LL << 20) - 1;
 
-/// Where a problem is: every message starts "path:line: " so editors and terminals can jump to it.
-struct FileLine {
-  const std::string& path;
-  int line;
-
-  [[noreturn]] void fail(const std::string& problem) const {
-    throw topology_file_error(path + ":" + std::to_string(line) + ": " + problem);
-  }
-};
+using FileLine = detail::FileLine<topology_file_error, int>;
+using detail::shown;
 
 [[noreturn]] void fail_file(const std::string& path, const std::string& problem) {
   throw topology_file_error(path + ": " + problem);
@@ -50,38 +45,6 @@ std::string format_short(double value) {
   char text[64];
   const auto result = std::to_chars(text, text + sizeof text, value);
   return std::string(text, result.ptr);
-}
-
-/// A token as quoted in a message: bytes outside printable ASCII as \xHH, and at most 40 of them, so a
-/// binary or runaway line gives a short, one-line message.
-std::string shown(std::string_view token) {
-  constexpr std::size_t max_shown = 40;
-  std::string out;
-  for (std::size_t k = 0; k < token.size() && k < max_shown; ++k) {
-    const auto c = static_cast<unsigned char>(token[k]);
-    if (c >= 0x20 && c < 0x7f) {
-      out += static_cast<char>(c);
-    } else {
-      constexpr char hex[] = "0123456789abcdef";
-      out += {'\\', 'x', hex[c >> 4], hex[c & 15]};
-    }
-  }
-  if (token.size() > max_shown) out += "... (" + std::to_string(token.size()) + " bytes)";
-  return out;
-}
-
-/// The tokens of one line, comment removed. '\r' counts as blank so files edited on Windows read the same.
-std::vector<std::string_view> split_tokens(std::string_view line) {
-  line = line.substr(0, line.find('#'));
-  std::vector<std::string_view> tokens;
-  constexpr std::string_view blanks = " \t\r";
-  std::size_t start = line.find_first_not_of(blanks);
-  while (start != std::string_view::npos) {
-    const std::size_t stop = line.find_first_of(blanks, start);
-    tokens.push_back(line.substr(start, stop == std::string_view::npos ? stop : stop - start));
-    start = line.find_first_not_of(blanks, stop == std::string_view::npos ? line.size() : stop);
-  }
-  return tokens;
 }
 
 /// A non-negative integer token; `what` names it in messages ("node id", "node count").
@@ -205,8 +168,9 @@ ParsedFile parse_lines(const std::string& path, std::istream& in) {
   ParsedFile file;
   std::map<std::pair<int, int>, int> seen;
   std::string text;
+  std::vector<std::string_view> tokens;
   for (int line = 1; std::getline(in, text); ++line) {
-    const auto tokens = split_tokens(text);
+    detail::split_tokens(text, tokens);
     if (tokens.empty()) continue;
     const FileLine at{path, line};
     if (looks_numeric(tokens.front()))
