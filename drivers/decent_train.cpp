@@ -23,6 +23,7 @@
 #include "decent/algo/zo.hpp"
 #include "decent/compress/compressor.hpp"
 #include "decent/core/version.hpp"
+#include "decent/model/gemm.hpp"
 #include "decent/data/idx.hpp"
 #include "decent/data/libsvm.hpp"
 #include "decent/data/partition.hpp"
@@ -593,6 +594,10 @@ void check_resume(const CheckpointReader& checkpoint, const TrainConfig& c, cons
       throw driver::config_error("resume: checkpoint '" + file + "' was written with " + key + " = " + old +
                                  ", this run has " + key + " = " + value + " (resume with the same configuration)");
   }
+  if (world.rank() == 0 && checkpoint.string_attribute("gemm") != gemm_info().description)
+    std::printf("note: the checkpoint's matrix products ran on %s, this run's on %s: the results agree with an "
+                "uninterrupted run to float rounding, not bitwise\n",
+                checkpoint.string_attribute("gemm").c_str(), gemm_info().description.c_str());
   if (world.rank() == 0 && checkpoint.int_attribute("n_ranks") != world.size())
     std::printf("note: the checkpoint was written on %lld ranks, this run has %d: the results agree with an "
                 "uninterrupted run to float rounding, not bitwise\n",
@@ -657,6 +662,7 @@ int run(const TrainConfig& c, const Comm& world, const std::string& command) {
                 static_cast<long long>(data.train.size()), static_cast<long long>(data.test.size()), c.partition.c_str());
     std::printf("  model     %s, %zu parameters; batch %d, %s\n", model->describe().c_str(), dim, c.batch,
                 lr.describe().c_str());
+    std::printf("  products  %s\n", gemm_info().description.c_str());
     // A random graph's single round says little (its ||W - J|| can exceed 1): report its measured rate.
     if (algorithm != Algorithm::server && topology->period() >= 1)
       std::printf("  topology  %s (%s weights), spectral gap %.4g\n", topology->name().c_str(),
@@ -787,6 +793,11 @@ int main(int argc, char** argv) {
     if (!config) {
       if (root) std::cout << help;
       return 0;
+    }
+    try {
+      (void)gemm_info();  // the products' backend, chosen now: a bad DECENT_GEMM is bad input, reported before any work
+    } catch (const std::exception& e) {
+      throw driver::config_error(e.what());
     }
     if (const InjectedFailure f = InjectedFailure::from_environment(); f.input && f.rank == world.rank())
       throw data_error("injected input failure on rank " + std::to_string(f.rank) + " (DECENT_TEST_FAIL)");

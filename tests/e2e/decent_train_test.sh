@@ -28,6 +28,8 @@ import sys, h5py, numpy as np
 f = h5py.File(sys.argv[1], "r")
 a = f.attrs
 assert a["finished"] == 1 and a["n_nodes"] == 4 and a["n_ranks"] == 2, dict(a)
+gemm = a["gemm"].decode() if isinstance(a["gemm"], bytes) else a["gemm"]
+assert gemm.startswith(("eigen", "openblas")), gemm
 config = a["config"]
 config = config.decode() if isinstance(config, bytes) else config
 assert "topology = exponential" in config and "steps = 60" in config, config   # command line won over the file
@@ -105,6 +107,7 @@ expect_error "regression with label partition" 2 "partition: dirichlet needs cla
 expect_error "topology misfit" 2 "a 3x3 torus has 9 nodes, not 4" "${small[@]}" --topology torus:3x3
 expect_error "bad algorithm" 2 "algorithm: 'fedsgd' is not allowed \(allowed: dsgd, dpsgd, server, local-sgd, choco" "${small[@]}" --algorithm fedsgd
 expect_error "negative lr" 2 "lr: must be > 0" "${small[@]}" --lr -1
+DECENT_GEMM=fast expect_error "bad DECENT_GEMM" 2 "DECENT_GEMM must be auto, eigen or openblas, not 'fast'" "${small[@]}"
 expect_error "hidden on softmax" 2 "hidden: applies to model = mlp only" "${small[@]}" --model softmax
 expect_error "bad number" 2 "steps" "${small[@]}" --steps ten
 expect_error "profile needs random" 2 "budget-profile: with budget-target = budget" "${small[@]}" --budget-profile late-switch \

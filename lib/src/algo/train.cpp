@@ -8,6 +8,7 @@
 
 #include "decent/core/random.hpp"
 #include "decent/core/version.hpp"
+#include "decent/model/gemm.hpp"
 #include "decent/gossip/choco.hpp"
 #include "decent/gossip/compressed_server.hpp"
 #include "decent/gossip/gossip.hpp"
@@ -120,7 +121,7 @@ void check_checkpoints(const TrainOptions& o) {
 constexpr std::int64_t stop_check_every = 8;
 
 /// Version of the checkpoint layout written by Loop::save (docs/reliability.md).
-constexpr std::int64_t checkpoint_format = 1;
+constexpr std::int64_t checkpoint_format = 2;  // 2: with the `gemm` attribute
 
 
 /// The loop's state on this rank and the operations on it.
@@ -479,6 +480,7 @@ private:
     w.attribute("format", checkpoint_format);
     w.attribute("decent_version", version());
     w.attribute("git_commit", git_commit());
+    w.attribute("gemm", gemm_info().description);
     w.attribute("config", options_.checkpoint_config);
     w.attribute("algorithm", to_string(options_.algorithm));
     w.attribute("n_nodes", static_cast<std::int64_t>(placement_.nodes()));

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "decent/core/version.hpp"
+#include "decent/model/gemm.hpp"
 #include "decent/probe/landscape.hpp"
 #include "decent/topology/spectral.hpp"
 #include "decent/topology/topology.hpp"
@@ -112,6 +113,7 @@ Recorder::Recorder(const Comm& comm, const Placement& placement, const std::stri
     const hid_t root = m.file.get();
     h5::write_attribute(root, "decent_version", version());
     h5::write_attribute(root, "git_commit", git_commit());
+    h5::write_attribute(root, "gemm", gemm_info().description);
     h5::write_attribute(root, "config", info.config);
     h5::write_attribute(root, "command_line", info.command_line);
     h5::write_attribute(root, "n_nodes", static_cast<std::int64_t>(placement.nodes()));

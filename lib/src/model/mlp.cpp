@@ -1,5 +1,7 @@
 #include "decent/model/mlp.hpp"
 
+#include "decent/model/gemm.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <sstream>
@@ -96,9 +98,9 @@ Eigen::Map<Eigen::MatrixXf> Mlp::forward(const Eigen::Ref<const Eigen::VectorXf>
     const Eigen::Map<const Eigen::VectorXf> b(params.data() + offsets_[l] + w.size(), widths_[l + 1]);
     auto z = activation(l, batch);
     if (l == 0)
-      z.noalias() = w * x;
+      gemm(false, false, w, x, z);
     else
-      z.noalias() = w * activation(l - 1, batch);
+      gemm(false, false, w, activation(l - 1, batch), z);
     if (l + 1 < layers())
       z = (z.colwise() + b).cwiseMax(0.0f);
     else
@@ -155,16 +157,15 @@ float Mlp::loss_and_gradient_impl(const Eigen::Ref<const Eigen::VectorXf>& param
     const auto dz = activation(l, batch);
     Eigen::Map<Eigen::MatrixXf> dw(grad.data() + offsets_[l], widths_[l + 1], widths_[l]);
     Eigen::Map<Eigen::VectorXf> db(grad.data() + offsets_[l] + dw.size(), widths_[l + 1]);
-    if (l == 0) {
-      dw.noalias() = dz * x.transpose();
-    } else {
-      dw.noalias() = dz * activation(l - 1, batch).transpose();
-    }
+    if (l == 0)
+      gemm(false, true, dz, x, dw);
+    else
+      gemm(false, true, dz, activation(l - 1, batch), dw);
     db = dz.rowwise().sum();
     if (l == 0) break;  // no gradient with respect to the input
     const Eigen::Map<const Eigen::MatrixXf> w(params.data() + offsets_[l], widths_[l + 1], widths_[l]);
     Eigen::Map<Eigen::MatrixXf> da(delta_.data(), widths_[l], batch);
-    da.noalias() = w.transpose() * dz;
+    gemm(true, false, w, dz, da);
     // Through the ReLU: pass where the layer's output was positive. Overwrites that output, which is no longer
     // needed once dw above has used it.
     auto a = activation(l - 1, batch);

@@ -1,0 +1,32 @@
+#pragma once
+/// @file Which code computes the models' matrix products: Eigen's own kernels or OpenBLAS's sgemm
+/// (docs/performance.md, "Matrix products").
+#include <Eigen/Core>
+#include <string>
+
+namespace decent {
+
+enum class GemmBackend { eigen, openblas };
+
+/// The backend chosen for this process and why. Chosen once, at the first product, from the environment:
+/// DECENT_GEMM = auto (the default) | eigen | openblas. `auto` loads libopenblas.so.0 at run time (no link
+/// dependency) and uses it when its kernel has AVX2 or better; otherwise, and for products below
+/// `openblas_min_flops`, Eigen. Products are deterministic per backend and kernel, not across them.
+struct GemmInfo {
+  GemmBackend backend = GemmBackend::eigen;
+  std::string kernel;       ///< OpenBLAS's core name (e.g. "SkylakeX"), empty for Eigen
+  std::string description;  ///< e.g. "openblas SkylakeX (products >= 32768 multiply-adds)" or "eigen (...)"
+  double openblas_min_flops = 0;
+};
+
+/// The backend in use (chooses it on the first call). Throws std::invalid_argument for a DECENT_GEMM value
+/// other than auto, eigen or openblas, and std::runtime_error for DECENT_GEMM=openblas without a usable
+/// libopenblas.so.0; drivers call it at start-up so that either is reported before any work.
+const GemmInfo& gemm_info();
+
+/// C = op(A) op(B) for column-major float matrices (op = transpose when the flag is set), through the
+/// backend of gemm_info(). C must not alias A or B. Used by the models' forward and backward passes.
+void gemm(bool transpose_a, bool transpose_b, const Eigen::Ref<const Eigen::MatrixXf>& a,
+          const Eigen::Ref<const Eigen::MatrixXf>& b, Eigen::Ref<Eigen::MatrixXf> c);
+
+}  // namespace decent
