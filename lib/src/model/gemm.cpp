@@ -23,8 +23,10 @@ using CorenameFn = char* (*)();
 using SetThreadsFn = void (*)(int);
 
 // Below this many multiply-adds (m n k) a product stays with Eigen: OpenBLAS's call and packing overhead
-// is then a large share of the product. bench/README.md (P3, "gemm crossover") has the measurement.
-constexpr double default_openblas_min_flops = 32768;
+// is then a large share of the product. Measured on square products (`decent-bench-mlp --crossover 1`,
+// docs/performance.md): from n = 24 (13824) on, both the Haswell and the SkylakeX kernel beat Eigen's AVX2
+// product at every size; at n = 16 Haswell's ties it, at n = 8 it is 1.5x slower.
+constexpr double default_openblas_min_flops = 13824;
 
 struct Backend {
   GemmInfo info;
@@ -120,7 +122,8 @@ struct Shape {
 };
 Shape shape_of(bool transpose_a, bool transpose_b, const Eigen::Ref<const Eigen::MatrixXf>& a,
                const Eigen::Ref<const Eigen::MatrixXf>& b, const Eigen::Ref<Eigen::MatrixXf>& c) {
-  const Shape s{transpose_a ? a.cols() : a.rows(), transpose_b ? b.rows() : b.cols(), transpose_a ? a.rows() : a.cols()};
+  const Shape s{transpose_a ? a.cols() : a.rows(), transpose_b ? b.rows() : b.cols(),
+                transpose_a ? a.rows() : a.cols()};
   if ((transpose_b ? b.cols() : b.rows()) != s.k || c.rows() != s.m || c.cols() != s.n)
     throw std::invalid_argument("gemm: shapes do not match");
   return s;

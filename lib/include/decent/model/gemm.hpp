@@ -15,7 +15,7 @@ enum class GemmBackend { eigen, openblas };
 struct GemmInfo {
   GemmBackend backend = GemmBackend::eigen;
   std::string kernel;       ///< OpenBLAS's core name (e.g. "SkylakeX"), empty for Eigen
-  std::string description;  ///< e.g. "openblas SkylakeX (products >= 32768 multiply-adds)" or "eigen (...)"
+  std::string description;  ///< e.g. "openblas SkylakeX (products of >= 13824 multiply-adds; ...)", "eigen (...)"
   double openblas_min_flops = 0;
 };
 
