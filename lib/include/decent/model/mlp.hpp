@@ -20,8 +20,9 @@ namespace decent {
 /// Initialization: He normal (variance 2 / fan_in) for the hidden layers, which feed a ReLU; Xavier/Glorot
 /// normal (variance 2 / (fan_in + fan_out)) for the output layer; zero biases.
 ///
-/// The whole mini-batch goes through each layer as one matrix product, with scratch buffers kept between
-/// calls: not safe to use one object from two threads at once.
+/// The whole mini-batch goes through each layer as one matrix product (decent::gemm: OpenBLAS or Eigen,
+/// decent/model/gemm.hpp), with scratch buffers kept between calls: not safe to use one object from two
+/// threads at once.
 class Mlp : public Model {
 public:
   /// Throws std::invalid_argument for input_dim < 1, a hidden width < 1, classes < 2, or label_smoothing
