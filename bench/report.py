@@ -39,10 +39,9 @@ WHY = {
     "P6": "decent-train has no switch to turn recording off (bench/README.md, P6).",
     "P6-evals": "",
     "P7-time": "the {base_nodes:.0f}-node rounds themselves spread from {base_low:.0f} to {base_high:.0f} us "
-               "({base_spread:.0%} of their median) on this shared machine. Since the products moved to OpenBLAS (2.3x "
-               "faster) the per-node time grows with the node count by the memory traffic of each node's state "
-               "(parameters and momentum, 1.6 MB per node) once a rank holds more than fits in its cache: not "
-               "profiled; bench/README.md (P7).",
+               "({base_spread:.0%} of their median) on this shared machine. The node-step slows once a rank's state "
+               "(parameters and momentum, 1.6 MB per node) outgrows the cache: with a model 8x smaller the same "
+               "step-up comes at 4x more nodes, at the same state per rank; bench/README.md (P7).",
     "P7-mem": "the process held {start_mb:.0f} MB when training started (the data, MPI and the libraries); training "
               "added {added_mb:.0f} MB = {vectors:.2f} d-vectors per node, where the state is 2: decent::train keeps a "
               "gradient buffer per node beside parameters and momentum (one more d-vector, {gradient_mb:.0f} MB here) "
