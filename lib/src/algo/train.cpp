@@ -8,12 +8,12 @@
 
 #include "decent/core/random.hpp"
 #include "decent/core/version.hpp"
-#include "decent/model/gemm.hpp"
 #include "decent/gossip/choco.hpp"
 #include "decent/gossip/compressed_server.hpp"
 #include "decent/gossip/gossip.hpp"
 #include "decent/io/checkpoint.hpp"
 #include "decent/io/recorder.hpp"
+#include "decent/model/gemm.hpp"
 #include "decent/probe/consensus.hpp"
 
 namespace decent {
