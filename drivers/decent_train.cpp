@@ -752,8 +752,6 @@ int run(const TrainConfig& c, const Comm& world, const std::string& command) {
   if (root) {
     std::error_code ec;  // the run is complete: its checkpoint is stale
     std::filesystem::remove(checkpoint_path, ec);
-  }
-  if (root) {
     if (mode == "bar") std::printf("\n");
     std::printf("done in %.1f s: merged model test accuracy %.4f (loss %.4f), mean local accuracy %.4f before the "
                 "final communication, consensus distance %.4g\n",
