@@ -37,18 +37,39 @@ struct Plane {
   std::string name;
 };
 
+// The probes work through the n nodes' parameters in blocks of this many rows, so that no dim x n temporary
+// is allocated: on this project's VM fresh pages cost a fault each, and the dim x n double and float
+// temporaries made the 2-D slice cost about 0.1 s of the default run's 0.13 s of probes (docs/config.md).
+constexpr Eigen::Index rows_per_block = 4096;
+
 Plane principal_plane(const Eigen::Ref<const Eigen::MatrixXf>& all, const Eigen::VectorXf& mean) {
-  const Eigen::MatrixXd deviations = all.cast<double>().colwise() - mean.cast<double>();
+  const Eigen::Index dim = all.rows(), n = all.cols();
+  // The deviations x_i - x_bar of one block of rows, in double.
+  Eigen::MatrixXd block(std::min(rows_per_block, dim), n);
+  const auto deviations = [&](Eigen::Index first, Eigen::Index rows) {
+    block.topRows(rows) =
+        all.middleRows(first, rows).cast<double>().colwise() - mean.segment(first, rows).cast<double>();
+    return block.topRows(rows);
+  };
   // The top principal directions of the n deviations come from their n x n Gram matrix.
-  const Eigen::MatrixXd gram = deviations.transpose() * deviations;
+  Eigen::MatrixXd gram = Eigen::MatrixXd::Zero(n, n);
+  for (Eigen::Index first = 0; first < dim; first += rows_per_block) {
+    const Eigen::Index rows = std::min(rows_per_block, dim - first);
+    const auto d = deviations(first, rows);
+    gram.noalias() += d.transpose() * d;
+  }
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(gram);
-  Plane plane{mean, Eigen::VectorXf::Zero(mean.size()), Eigen::VectorXf::Zero(mean.size()), "pca"};
-  const Eigen::Index n = gram.rows();
+  Plane plane{mean, Eigen::VectorXf::Zero(dim), Eigen::VectorXf::Zero(dim), "pca"};
   const double top = n > 0 ? eig.eigenvalues()(n - 1) : 0.0;
+  Eigen::VectorXd direction(dim);
   for (int k = 0; k < 2 && k < n; ++k) {
     const double lambda = eig.eigenvalues()(n - 1 - k);
     if (!(lambda > 1e-12 * std::max(top, 1e-300))) continue;  // all nodes equal (or rank-1): no such direction
-    const Eigen::VectorXd direction = deviations * eig.eigenvectors().col(n - 1 - k);
+    const auto v = eig.eigenvectors().col(n - 1 - k);
+    for (Eigen::Index first = 0; first < dim; first += rows_per_block) {
+      const Eigen::Index rows = std::min(rows_per_block, dim - first);
+      direction.segment(first, rows).noalias() = deviations(first, rows) * v;
+    }
     (k == 0 ? plane.e1 : plane.e2) = (direction / direction.norm()).cast<float>();
   }
   return plane;
@@ -107,16 +128,19 @@ LandscapeProbe probe_landscape(const Comm& comm, const Placement& placement, con
 
   if (options.grid > 0) {
     // Every rank needs every node's parameters for the plane (n x dim floats, gathered once per probe).
+    const bool packed = local.outerStride() == local.rows();  // else one contiguous copy to send
+    const Eigen::MatrixXf copy = packed ? Eigen::MatrixXf() : Eigen::MatrixXf(local);
     const std::vector<float> gathered = comm.allgatherv(
-        std::span<const float>(Eigen::MatrixXf(local).data(), static_cast<std::size_t>(local.size())));
+        std::span<const float>(packed ? local.data() : copy.data(), static_cast<std::size_t>(local.size())));
     const Eigen::Map<const Eigen::MatrixXf> all(gathered.data(), local.rows(), placement.nodes());
     const Plane plane = options.plane_through ? plane_through(all, *options.plane_through)
                                               : principal_plane(all, mean);
     probe.plane = plane.name;
-    const Eigen::MatrixXf offsets = all.colwise() - plane.origin;
     Eigen::MatrixXd coords(placement.nodes(), 2);
-    coords.col(0) = (offsets.transpose() * plane.e1).cast<double>();
-    coords.col(1) = (offsets.transpose() * plane.e2).cast<double>();
+    for (Eigen::Index i = 0; i < all.cols(); ++i) {  // node i's offset from the origin, along each axis
+      coords(i, 0) = static_cast<double>((all.col(i) - plane.origin).dot(plane.e1));
+      coords(i, 1) = static_cast<double>((all.col(i) - plane.origin).dot(plane.e2));
+    }
     for (int k = 0; k < 2; ++k) {
       const double largest = coords.col(k).cwiseAbs().maxCoeff();
       probe.scale[static_cast<std::size_t>(k)] = largest > 0 ? largest : 1.0;
