@@ -1,5 +1,7 @@
 #include "decent/algo/train.hpp"
 
+#include "algo/progress.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -233,14 +235,8 @@ public:
         if (choco_) choco_->synchronize(x().col(0));  // every node knows the merged model
         ++merges_;
       }
-      if (progress && options_.progress_every > 0 && ((t + 1) % options_.progress_every == 0 || last)) {
-        double sum = 0;
-        for (float l : losses_) sum += l;
-        report.step = t + 1;
-        report.mean_loss = comm_.allreduce(sum, ReduceOp::sum) / placement_.nodes();
-        report.seconds = MPI_Wtime() - start;
-        progress(report);
-      }
+      detail::report_progress(comm_, placement_.nodes(), losses_, t, last, options_.progress_every, start, report,
+                              progress);
       if (last) break;
       const bool stop = (t + 1) % stop_check_every == 0 && stop_agreed();
       if (stop || (options_.checkpoint_every > 0 && (t + 1) % options_.checkpoint_every == 0))

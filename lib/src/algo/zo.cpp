@@ -1,5 +1,7 @@
 #include "decent/algo/zo.hpp"
 
+#include "algo/progress.hpp"
+
 #include <array>
 #include <bit>
 #include <cmath>
@@ -155,14 +157,8 @@ public:
       const bool last = t + 1 == steps;
       if (last || (options_.verify_every > 0 && (t + 1) % options_.verify_every == 0)) verify(t);
       if ((t + 1) % options_.eval_every == 0 || last) evaluate(t, report);
-      if (progress && options_.progress_every > 0 && ((t + 1) % options_.progress_every == 0 || last)) {
-        double sum = 0;
-        for (float l : losses_) sum += l;
-        report.step = t + 1;
-        report.mean_loss = comm_.allreduce(sum, ReduceOp::sum) / placement_.nodes();
-        report.seconds = MPI_Wtime() - start;
-        progress(report);
-      }
+      detail::report_progress(comm_, placement_.nodes(), losses_, t, last, options_.progress_every, start, report,
+                              progress);
     }
     std::uint64_t counts[2] = {saturated_, flushed_};
     comm_.allreduce(std::span<std::uint64_t>(counts, 2), ReduceOp::sum);
