@@ -1,5 +1,6 @@
 // Federated training on real ranks: the server update against a dense reference, FedBuff(c = all) against
 // FedAvg, records that do not depend on the rank count, and training that learns.
+#include "support/index_range.hpp"
 #include "support/mpi_files.hpp"
 #include "decent/algo/federated.hpp"
 
@@ -21,17 +22,11 @@ using namespace decent;
 
 namespace {
 
-std::vector<Eigen::Index> range(Eigen::Index first, Eigen::Index count) {
-  std::vector<Eigen::Index> r(static_cast<std::size_t>(count));
-  std::iota(r.begin(), r.end(), first);
-  return r;
-}
-
 /// A Gaussian mixture split into train and test, 6 clients with skewed shards.
 struct Problem {
   Dataset all = gaussian_mixture(4, 8, 800, 2.5, 3);
-  Dataset train = subset(all, range(0, 600), "train");
-  Dataset test = subset(all, range(600, 200), "test");
+  Dataset train = subset(all, test::index_range(0, 600), "train");
+  Dataset test = subset(all, test::index_range(600, 200), "test");
   int nodes = 6;
   Partition shards = partition_dirichlet(train.labels, 4, 6, 0.5, 80, 7);
   std::unique_ptr<Model> model = make_model("softmax", 8, 4, {}, 0.0f);

@@ -1,5 +1,6 @@
 // The training loop on real ranks: algorithms that must agree do, and the recorded numbers do not depend
 // on the rank count.
+#include "support/index_range.hpp"
 #include "support/mpi_files.hpp"
 #include "decent/algo/train.hpp"
 
@@ -24,17 +25,11 @@ using namespace decent;
 
 namespace {
 
-std::vector<Eigen::Index> range(Eigen::Index first, Eigen::Index count) {
-  std::vector<Eigen::Index> r(static_cast<std::size_t>(count));
-  for (Eigen::Index i = 0; i < count; ++i) r[static_cast<std::size_t>(i)] = first + i;
-  return r;
-}
-
 /// One Gaussian mixture split into train and test (the same class means on both sides).
 struct Problem {
   Dataset all = gaussian_mixture(4, 8, 800, 2.5, 3);
-  Dataset train = subset(all, range(0, 600), "train");
-  Dataset test = subset(all, range(600, 200), "test");
+  Dataset train = subset(all, test::index_range(0, 600), "train");
+  Dataset test = subset(all, test::index_range(600, 200), "test");
   int nodes = 6;
   Partition shards = partition_dirichlet(train.labels, 4, 6, 0.5, 80, 7);
 };

@@ -1,5 +1,6 @@
 // Shared-seed zeroth order on real ranks: bitwise the same model on any number of ranks, the drift guard
 // stays quiet in a correct run and names the step of a corrupted one, and training reduces the loss.
+#include "support/index_range.hpp"
 #include "support/mpi_files.hpp"
 #include "decent/algo/zo.hpp"
 
@@ -21,16 +22,10 @@ using namespace decent;
 
 namespace {
 
-std::vector<Eigen::Index> range(Eigen::Index first, Eigen::Index count) {
-  std::vector<Eigen::Index> r(static_cast<std::size_t>(count));
-  for (Eigen::Index i = 0; i < count; ++i) r[static_cast<std::size_t>(i)] = first + i;
-  return r;
-}
-
 struct Problem {
   Dataset all = gaussian_mixture(4, 8, 1000, 2.5, 3);
-  Dataset train = subset(all, range(0, 800), "train");
-  Dataset test = subset(all, range(800, 200), "test");
+  Dataset train = subset(all, test::index_range(0, 800), "train");
+  Dataset test = subset(all, test::index_range(800, 200), "test");
   int nodes = 6;
   Partition shards = partition_iid(800, 6, 7);
 };
