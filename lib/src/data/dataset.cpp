@@ -22,6 +22,7 @@ Dataset subset(const Dataset& data, std::span<const Eigen::Index> indices, std::
   Dataset out;
   out.name = std::move(name);
   out.classes = data.classes;
+  out.sample_shape = data.sample_shape;
   out.features.resize(data.dim(), count);
   for (Eigen::Index k = 0; k < count; ++k) out.features.col(k) = data.features.col(indices[k]);
   if (!data.labels.empty()) {

@@ -192,6 +192,7 @@ Dataset read_idx(const std::string& images, const std::string& labels, std::stri
 
   Dataset data;
   data.name = std::move(name);
+  data.sample_shape = {1, static_cast<Eigen::Index>(idims[1]), static_cast<Eigen::Index>(idims[2])};
   data.features.resize(static_cast<Eigen::Index>(pixels), static_cast<Eigen::Index>(count));
   // An image's row-major pixels are contiguous in the file, as a column is in the matrix.
   const unsigned char* pixel = image_file.bytes.data() + 16;

@@ -120,8 +120,8 @@ const Backend& backend() {
 struct Shape {
   Eigen::Index m, n, k;
 };
-Shape shape_of(bool transpose_a, bool transpose_b, const Eigen::Ref<const Eigen::MatrixXf>& a,
-               const Eigen::Ref<const Eigen::MatrixXf>& b, const Eigen::Ref<Eigen::MatrixXf>& c) {
+template <class ConstRef, class Ref>
+Shape shape_of(bool transpose_a, bool transpose_b, const ConstRef& a, const ConstRef& b, const Ref& c) {
   const Shape s{transpose_a ? a.cols() : a.rows(), transpose_b ? b.rows() : b.cols(),
                 transpose_a ? a.rows() : a.cols()};
   if ((transpose_b ? b.cols() : b.rows()) != s.k || c.rows() != s.m || c.cols() != s.n)
@@ -139,6 +139,18 @@ bool call_sgemm(SgemmFn sgemm, bool transpose_a, bool transpose_b, const Eigen::
         static_cast<int>(s.n), static_cast<int>(s.k), 1.0f, a.data(), static_cast<int>(a.outerStride()), b.data(),
         static_cast<int>(b.outerStride()), 0.0f, c.data(), static_cast<int>(c.outerStride()));
   return true;
+}
+
+template <class ConstRef, class Ref>
+void eigen_product(bool transpose_a, bool transpose_b, const ConstRef& a, const ConstRef& b, Ref& c) {
+  if (!transpose_a && !transpose_b)
+    c.noalias() = a * b;
+  else if (!transpose_a)
+    c.noalias() = a * b.transpose();
+  else if (!transpose_b)
+    c.noalias() = a.transpose() * b;
+  else
+    c.noalias() = a.transpose() * b.transpose();
 }
 
 }  // namespace
@@ -168,14 +180,13 @@ void gemm(bool transpose_a, bool transpose_b, const Eigen::Ref<const Eigen::Matr
   if (chosen.sgemm && flops >= chosen.info.openblas_min_flops &&
       call_sgemm(chosen.sgemm, transpose_a, transpose_b, a, b, c, s))
     return;
-  if (!transpose_a && !transpose_b)
-    c.noalias() = a * b;
-  else if (!transpose_a)
-    c.noalias() = a * b.transpose();
-  else if (!transpose_b)
-    c.noalias() = a.transpose() * b;
-  else
-    c.noalias() = a.transpose() * b.transpose();
+  eigen_product(transpose_a, transpose_b, a, b, c);
+}
+
+void gemm(bool transpose_a, bool transpose_b, const Eigen::Ref<const Eigen::MatrixXd>& a,
+          const Eigen::Ref<const Eigen::MatrixXd>& b, Eigen::Ref<Eigen::MatrixXd> c) {
+  shape_of(transpose_a, transpose_b, a, b, c);
+  eigen_product(transpose_a, transpose_b, a, b, c);
 }
 
 }  // namespace decent

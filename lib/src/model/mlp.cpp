@@ -1,19 +1,17 @@
 #include "decent/model/mlp.hpp"
 
-#include "decent/model/gemm.hpp"
-
-#include <algorithm>
-#include <cmath>
 #include <sstream>
 #include <stdexcept>
+
+#include "decent/model/activation.hpp"
+#include "decent/model/dense.hpp"
 
 namespace decent {
 
 namespace {
 
-// Validates the architecture before the base class is built, so that errors name the real cause.
-Eigen::Index checked_parameter_count(Eigen::Index input_dim, const std::vector<int>& hidden, int classes,
-                                     float label_smoothing) {
+// Validates the architecture before the layers are built, so that errors name the real cause.
+Network<float> mlp_network(Eigen::Index input_dim, const std::vector<int>& hidden, int classes, float label_smoothing) {
   if (input_dim < 1) throw std::invalid_argument("mlp: input_dim must be >= 1, got " + std::to_string(input_dim));
   if (classes < 2) throw std::invalid_argument("mlp: classes must be >= 2, got " + std::to_string(classes));
   for (std::size_t l = 0; l < hidden.size(); ++l)
@@ -22,34 +20,28 @@ Eigen::Index checked_parameter_count(Eigen::Index input_dim, const std::vector<i
                                   std::to_string(hidden[l]) + ", must be >= 1");
   if (!(label_smoothing >= 0 && label_smoothing < 1))
     throw std::invalid_argument("mlp: label_smoothing must be in [0, 1), got " + std::to_string(label_smoothing));
-  Eigen::Index count = 0, fan_in = input_dim;
+  Sequence<float> layers;
   for (int width : hidden) {
-    count += (fan_in + 1) * width;
-    fan_in = width;
+    layers.add(std::make_unique<Dense<float>>(width));
+    layers.add(std::make_unique<Activation<float>>(ActivationKind::relu));
   }
-  return count + (fan_in + 1) * classes;
+  layers.add(std::make_unique<Dense<float>>(classes));
+  return Network<float>(std::move(layers), {input_dim, 1, 1}, classes, std::nullopt, label_smoothing);
 }
 
 }  // namespace
 
 Mlp::Mlp(Eigen::Index input_dim, std::vector<int> hidden, int classes, float label_smoothing)
-    : Model(input_dim, classes, true, checked_parameter_count(input_dim, hidden, classes, label_smoothing)),
-      hidden_(std::move(hidden)),
-      label_smoothing_(label_smoothing) {
+    : LayerModel(mlp_network(input_dim, hidden, classes, label_smoothing)), hidden_(std::move(hidden)) {
   widths_.push_back(input_dim);
   for (int width : hidden_) widths_.push_back(width);
   widths_.push_back(classes);
-  Eigen::Index offset = 0, rows = 0;
-  activation_rows_.push_back(0);
-  for (int l = 0; l < layers(); ++l) {
-    offsets_.push_back(offset);
-    offset += (widths_[l] + 1) * widths_[l + 1];
-    rows += widths_[l + 1];
-    activation_rows_.push_back(rows);
-  }
 }
 
-Eigen::Index Mlp::weight_offset(int layer) const { return offsets_.at(static_cast<std::size_t>(layer)); }
+Eigen::Index Mlp::weight_offset(int layer) const {
+  if (layer < 0 || layer >= layers()) throw std::out_of_range("Mlp: layer " + std::to_string(layer) + " does not exist");
+  return network().layers().offset(static_cast<std::size_t>(2 * layer));
+}
 Eigen::Index Mlp::bias_offset(int layer) const { return weight_offset(layer) + fan_in(layer) * fan_out(layer); }
 Eigen::Index Mlp::fan_in(int layer) const { return widths_.at(static_cast<std::size_t>(layer)); }
 Eigen::Index Mlp::fan_out(int layer) const { return widths_.at(static_cast<std::size_t>(layer) + 1); }
@@ -60,146 +52,12 @@ std::string Mlp::describe_impl() const {
     text += l == 0 ? ' ' : '-';
     text += std::to_string(widths_[l]);
   }
-  if (label_smoothing_ > 0) {
+  if (label_smoothing() > 0) {
     std::ostringstream eps;
-    eps << label_smoothing_;
+    eps << label_smoothing();
     text += " label_smoothing=" + eps.str();
   }
   return text;
-}
-
-std::vector<MatrixBlock> Mlp::matrix_blocks_impl() const {
-  std::vector<MatrixBlock> blocks;
-  for (int l = 0; l < layers(); ++l) blocks.push_back({offsets_[l], widths_[l + 1], widths_[l]});
-  return blocks;
-}
-
-void Mlp::initialize_impl(Eigen::Ref<Eigen::VectorXf> params, Rng& rng) const {
-  for (int l = 0; l < layers(); ++l) {
-    const auto in = static_cast<double>(widths_[l]), out = static_cast<double>(widths_[l + 1]);
-    const bool relu_follows = l + 1 < layers();
-    const double stddev = relu_follows ? std::sqrt(2 / in) : std::sqrt(2 / (in + out));
-    const Eigen::Index weights = widths_[l] * widths_[l + 1];
-    for (Eigen::Index k = 0; k < weights; ++k) params[offsets_[l] + k] = static_cast<float>(stddev * rng.normal());
-    params.segment(offsets_[l] + weights, widths_[l + 1]).setZero();
-  }
-}
-
-Eigen::Map<Eigen::MatrixXf> Mlp::activation(int layer, Eigen::Index batch) const {
-  return {activations_.data() + activation_rows_[layer] * batch, widths_[layer + 1], batch};
-}
-
-Eigen::Map<Eigen::MatrixXf> Mlp::forward(const Eigen::Ref<const Eigen::VectorXf>& params,
-                                         const Eigen::Ref<const Eigen::MatrixXf>& x) const {
-  const Eigen::Index batch = x.cols();
-  if (activations_.size() < activation_rows_.back() * batch) activations_.resize(activation_rows_.back() * batch);
-  for (int l = 0; l < layers(); ++l) {
-    const Eigen::Map<const Eigen::MatrixXf> w(params.data() + offsets_[l], widths_[l + 1], widths_[l]);
-    const Eigen::Map<const Eigen::VectorXf> b(params.data() + offsets_[l] + w.size(), widths_[l + 1]);
-    auto z = activation(l, batch);
-    if (l == 0)
-      gemm(false, false, w, x, z);
-    else
-      gemm(false, false, w, activation(l - 1, batch), z);
-    if (l + 1 < layers())
-      z = (z.colwise() + b).cwiseMax(0.0f);
-    else
-      z.colwise() += b;
-  }
-  return activation(layers() - 1, batch);
-}
-
-float Mlp::cross_entropy(Eigen::Map<Eigen::MatrixXf> logits, std::span<const int> labels, bool want_gradient) const {
-  const Eigen::Index classes = logits.rows(), batch = logits.cols();
-  if (columns_.size() < 2 * batch) columns_.resize(2 * batch);
-  Eigen::Map<Eigen::RowVectorXf> column_max(columns_.data(), batch), exp_sum(columns_.data() + batch, batch);
-
-  // Shift every column by its max: exp() then lies in (0, 1] and each exp_sum is >= 1, so the log-softmax
-  // log p_c = z_c - log(sum exp z) is computed without overflow or log(0).
-  column_max = logits.colwise().maxCoeff();
-  logits.rowwise() -= column_max;
-  float picked = 0;  // sum over samples of the shifted logit of the true class
-  for (Eigen::Index j = 0; j < batch; ++j) picked += logits(labels[static_cast<std::size_t>(j)], j);
-  const float eps = label_smoothing_;
-  const float all = eps > 0 ? logits.sum() : 0.0f;  // smoothing puts eps / classes on every logit
-  logits = logits.array().exp();
-  exp_sum = logits.colwise().sum();
-  const float log_sum = exp_sum.array().log().sum();
-  const auto b = static_cast<float>(batch), c = static_cast<float>(classes);
-  const float loss = (log_sum - (1 - eps) * picked - eps / c * all) / b;
-  if (!want_gradient) return loss;
-
-  // d(mean loss)/dz = (softmax(z) - target) / B, written over the logits.
-  exp_sum = (exp_sum.array() * b).inverse();
-  logits.array().rowwise() *= exp_sum.array();
-  const float hit = (1 - eps) / b;
-  for (Eigen::Index j = 0; j < batch; ++j) logits(labels[static_cast<std::size_t>(j)], j) -= hit;
-  if (eps > 0) logits.array() -= eps / (c * b);
-  return loss;
-}
-
-float Mlp::loss_impl(const Eigen::Ref<const Eigen::VectorXf>& params, const Eigen::Ref<const Eigen::MatrixXf>& x,
-                     std::span<const int> labels, const Eigen::Ref<const Eigen::VectorXf>&) const {
-  return cross_entropy(forward(params, x), labels, false);
-}
-
-float Mlp::loss_and_gradient_impl(const Eigen::Ref<const Eigen::VectorXf>& params,
-                                  const Eigen::Ref<const Eigen::MatrixXf>& x, std::span<const int> labels,
-                                  const Eigen::Ref<const Eigen::VectorXf>&, Eigen::Ref<Eigen::VectorXf> grad) const {
-  const float loss = cross_entropy(forward(params, x), labels, true);
-  const Eigen::Index batch = x.cols();
-  if (layers() > 1) {
-    const Eigen::Index widest = *std::max_element(widths_.begin() + 1, widths_.end() - 1);
-    if (delta_.size() < widest * batch) delta_.resize(widest * batch);
-  }
-  // Layer l's output buffer holds dLoss/dz_l (pre-activation) when we reach it, going down.
-  for (int l = layers() - 1; l >= 0; --l) {
-    const auto dz = activation(l, batch);
-    Eigen::Map<Eigen::MatrixXf> dw(grad.data() + offsets_[l], widths_[l + 1], widths_[l]);
-    Eigen::Map<Eigen::VectorXf> db(grad.data() + offsets_[l] + dw.size(), widths_[l + 1]);
-    if (l == 0)
-      gemm(false, true, dz, x, dw);
-    else
-      gemm(false, true, dz, activation(l - 1, batch), dw);
-    db = dz.rowwise().sum();
-    if (l == 0) break;  // no gradient with respect to the input
-    const Eigen::Map<const Eigen::MatrixXf> w(params.data() + offsets_[l], widths_[l + 1], widths_[l]);
-    Eigen::Map<Eigen::MatrixXf> da(delta_.data(), widths_[l], batch);
-    gemm(true, false, w, dz, da);
-    // Through the ReLU: pass where the layer's output was positive. Overwrites that output, which is no longer
-    // needed once dw above has used it.
-    auto a = activation(l - 1, batch);
-    float* out = a.data();
-    const float* in = da.data();
-    for (Eigen::Index i = 0, n = a.size(); i < n; ++i) out[i] = out[i] > 0 ? in[i] : 0.0f;
-  }
-  return loss;
-}
-
-void Mlp::predict_impl(const Eigen::Ref<const Eigen::VectorXf>& params, const Eigen::Ref<const Eigen::MatrixXf>& x,
-                       std::span<int> out) const {
-  const auto logits = forward(params, x);
-  for (Eigen::Index j = 0; j < logits.cols(); ++j) {
-    Eigen::Index best = 0;
-    logits.col(j).maxCoeff(&best);
-    out[static_cast<std::size_t>(j)] = static_cast<int>(best);
-  }
-}
-
-Evaluation Mlp::evaluate_impl(const Eigen::Ref<const Eigen::VectorXf>& params,
-                              const Eigen::Ref<const Eigen::MatrixXf>& x, std::span<const int> labels,
-                              const Eigen::Ref<const Eigen::VectorXf>&) const {
-  const auto logits = forward(params, x);
-  long correct = 0;
-  for (Eigen::Index j = 0; j < logits.cols(); ++j) {
-    Eigen::Index best = 0;
-    logits.col(j).maxCoeff(&best);
-    correct += best == labels[static_cast<std::size_t>(j)];
-  }
-  Evaluation result;
-  result.loss = cross_entropy(logits, labels, false);
-  result.accuracy = static_cast<double>(correct) / static_cast<double>(x.cols());
-  return result;
 }
 
 }  // namespace decent

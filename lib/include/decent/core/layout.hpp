@@ -1,5 +1,5 @@
 #pragma once
-/// @file Matrix blocks inside a flat parameter vector: where a model keeps its weight matrices.
+/// @file Matrix blocks and coordinate ranges inside a flat parameter vector: where a model keeps its weights.
 #include <algorithm>
 #include <span>
 #include <stdexcept>
@@ -18,6 +18,14 @@ struct MatrixBlock {
 
   /// Blocks are equal when offset and shape are.
   friend bool operator==(const MatrixBlock&, const MatrixBlock&) = default;
+};
+
+/// A contiguous range of coordinates [offset, offset + length) of a flat vector.
+struct IndexRange {
+  Eigen::Index offset = 0, length = 0;
+
+  /// Ranges are equal when offset and length are.
+  friend bool operator==(const IndexRange&, const IndexRange&) = default;
 };
 
 /// One past the last coordinate any block of the layout covers (0 for an empty layout); the layout must be valid.

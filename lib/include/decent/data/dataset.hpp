@@ -7,6 +7,8 @@
 
 #include <Eigen/Core>
 
+#include "decent/core/tensor_shape.hpp"
+
 namespace decent {
 
 /// Samples in memory: features as columns (dim x N, float), class labels or regression targets.
@@ -18,11 +20,16 @@ struct Dataset {
   std::vector<int> labels;   ///< N class ids 0..classes-1 (classification), else empty
   Eigen::VectorXf targets;   ///< N targets (regression), else empty
   int classes = 0;           ///< number of classes; 0 for regression
+  /// Shape of one sample (channels-last, decent/core/tensor_shape.hpp): {1, 28, 28} for IDX images; left at
+  /// {0, 1, 1} by readers of flat data, for which shape() is {dim, 1, 1}.
+  TensorShape sample_shape{0, 1, 1};
 
   /// Number of samples N.
   Eigen::Index size() const noexcept { return features.cols(); }
   /// Number of features per sample.
   Eigen::Index dim() const noexcept { return features.rows(); }
+  /// The shape of one sample: sample_shape when set, else a flat vector of dim() values.
+  TensorShape shape() const noexcept { return sample_shape.channels > 0 ? sample_shape : TensorShape{dim(), 1, 1}; }
   /// True for a classification set (classes > 0).
   bool classification() const noexcept { return classes > 0; }
 };

@@ -28,5 +28,8 @@ const GemmInfo& gemm_info();
 /// backend of gemm_info(). C must not alias A or B. Used by the models' forward and backward passes.
 void gemm(bool transpose_a, bool transpose_b, const Eigen::Ref<const Eigen::MatrixXf>& a,
           const Eigen::Ref<const Eigen::MatrixXf>& b, Eigen::Ref<Eigen::MatrixXf> c);
+/// The same in double precision, always through Eigen's products (the layers' gradient checks run in double).
+void gemm(bool transpose_a, bool transpose_b, const Eigen::Ref<const Eigen::MatrixXd>& a,
+          const Eigen::Ref<const Eigen::MatrixXd>& b, Eigen::Ref<Eigen::MatrixXd> c);
 
 }  // namespace decent

@@ -1,6 +1,7 @@
 #pragma once
 /// @file The model interface: a stateless architecture over one flat parameter vector.
 #include <Eigen/Dense>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
@@ -8,6 +9,8 @@
 #include "decent/core/layout.hpp"
 #include "decent/core/random.hpp"
 #include "decent/model/batch.hpp"
+#include "decent/model/blocks.hpp"
+#include "decent/model/objective.hpp"
 
 namespace decent {
 
@@ -79,6 +82,34 @@ public:
   /// validate_layout against parameter_count(); empty for a model without matrix structure.
   std::vector<MatrixBlock> matrix_blocks() const;
 
+  // ---- structure and per-sample outputs (docs/models.md). A user's model that does not implement one of these
+  // gets a std::logic_error naming the model and the missing *_impl; blocks() has a default.
+
+  /// Every named parameter block in flat order with its role (base before the feature layer, head after it),
+  /// checked to lie inside the vector without overlaps. The default: one block `params`, role base, covering all.
+  std::vector<ParameterBlock> blocks() const;
+  /// Values per sample at the feature layer (the input of the head); 0 if the model exposes no features.
+  Eigen::Index feature_dim() const { return feature_dim_impl(); }
+  /// True if training draws from a random stream (dropout): loss_and_gradient then needs Objective::rng.
+  bool stochastic() const { return stochastic_impl(); }
+
+  /// Inference: the logits (outputs() x B) of the samples (columns) of x into out (resized).
+  void logits(const Eigen::Ref<const Eigen::VectorXf>& params, const Eigen::Ref<const Eigen::MatrixXf>& x,
+              Eigen::MatrixXf& out) const;
+  /// Inference: the features (feature_dim() x B) into out (resized).
+  void features(const Eigen::Ref<const Eigen::VectorXf>& params, const Eigen::Ref<const Eigen::MatrixXf>& x,
+                Eigen::MatrixXf& out) const;
+  /// Inference: each sample's loss into loss (resized to B; their mean is loss()) and, if `correct` is not null,
+  /// 1 where the predicted class is the label, else 0 (resized to B). Classification only.
+  void per_sample_loss(const Eigen::Ref<const Eigen::VectorXf>& params, const Eigen::Ref<const Eigen::MatrixXf>& x,
+                       std::span<const int> labels, Eigen::VectorXf& loss,
+                       std::vector<std::uint8_t>* correct = nullptr) const;
+  /// The objective's loss (decent/model/objective.hpp: soft targets, sample weights, an injected feature
+  /// gradient, the stream of stochastic layers) and its gradient into grad. Checks every span's size and values
+  /// (std::invalid_argument naming it); a model without the extras accepts the plain objective only.
+  float loss_and_gradient(const Eigen::Ref<const Eigen::VectorXf>& params, const Eigen::Ref<const Eigen::MatrixXf>& x,
+                          const Objective& objective, Eigen::Ref<Eigen::VectorXf> grad) const;
+
 protected:
   /// Records the model's shape; throws std::invalid_argument for non-positive sizes or a classifier with
   /// fewer than 2 classes.
@@ -116,11 +147,35 @@ protected:
   virtual std::string describe_impl() const = 0;
   /// The model's matrix blocks, none overlapping; the default returns {} (no matrix structure).
   virtual std::vector<MatrixBlock> matrix_blocks_impl() const;
+  /// Named blocks in flat order; the default is one block `params` (role base) over the whole vector.
+  virtual std::vector<ParameterBlock> blocks_impl() const;
+  /// Feature values per sample; the default 0 (no features).
+  virtual Eigen::Index feature_dim_impl() const { return 0; }
+  /// The default false (no random stream).
+  virtual bool stochastic_impl() const { return false; }
+  /// Logits into out (outputs() x B, already sized). The default throws std::logic_error.
+  virtual void logits_impl(const Eigen::Ref<const Eigen::VectorXf>& params, const Eigen::Ref<const Eigen::MatrixXf>& x,
+                           Eigen::Ref<Eigen::MatrixXf> out) const;
+  /// Features into out (feature_dim() x B, already sized). The default throws std::logic_error.
+  virtual void features_impl(const Eigen::Ref<const Eigen::VectorXf>& params,
+                             const Eigen::Ref<const Eigen::MatrixXf>& x, Eigen::Ref<Eigen::MatrixXf> out) const;
+  /// Per-sample losses into loss (B) and, if correct is not empty, correctness (B). The default throws.
+  virtual void per_sample_loss_impl(const Eigen::Ref<const Eigen::VectorXf>& params,
+                                    const Eigen::Ref<const Eigen::MatrixXf>& x, std::span<const int> labels,
+                                    Eigen::Ref<Eigen::VectorXf> loss, std::span<std::uint8_t> correct) const;
+  /// The objective's loss and gradient (arguments checked). The default handles the plain objective (labels or
+  /// targets only) through loss_and_gradient_impl, ignoring rng, and throws std::logic_error for the extras.
+  virtual float objective_loss_and_gradient_impl(const Eigen::Ref<const Eigen::VectorXf>& params,
+                                                 const Eigen::Ref<const Eigen::MatrixXf>& x, const Objective& objective,
+                                                 Eigen::Ref<Eigen::VectorXf> grad) const;
 
 private:
   void check_params(const char* where, Eigen::Index size, const char* what = "params") const;
   void check_samples(const char* where, const Eigen::Ref<const Eigen::MatrixXf>& x, std::span<const int> labels,
                      const Eigen::Ref<const Eigen::VectorXf>& targets) const;
+  void check_inputs(const char* where, const Eigen::Ref<const Eigen::MatrixXf>& x) const;
+  void check_labels(const char* where, std::span<const int> labels, Eigen::Index samples) const;
+  void check_objective(const Eigen::Ref<const Eigen::MatrixXf>& x, const Objective& objective) const;
 
   Eigen::Index input_dim_;
   int outputs_;

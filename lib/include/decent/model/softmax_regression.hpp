@@ -9,7 +9,7 @@ namespace decent {
 /// Multinomial logistic regression: p(y | x) = softmax(W x + b), trained with cross-entropy, optionally against
 /// label-smoothed targets (1 - eps) one_hot(y) + eps / classes. No L2 term: weight decay lives in the optimizer.
 ///
-/// It is the Mlp without hidden layers and shares its code. Flat layout: W (classes x input_dim,
+/// It is the Mlp without hidden layers (the `softmax` preset: `dense(classes)`). Flat layout: W (classes x input_dim,
 /// column-major: entry (c, j) at offset j * classes + c), then b (classes entries, at offset
 /// classes * input_dim). Initialization: Xavier/Glorot normal, variance 2 / (input_dim + classes); zero b.
 class SoftmaxRegression final : public Mlp {
