@@ -25,6 +25,9 @@ std::string Conv2d<T>::describe_impl() const {
 
 template <class T>
 TensorShape Conv2d<T>::bind_impl(const TensorShape& input, Gain following) {
+  if (input.flat())
+    throw shape_error(this->describe() + " needs an image input (CxHxW), got a flat vector of " +
+                      std::to_string(input.size()) + " values (set input-shape, or flatten later)");
   const Eigen::Index k = options_.kernel, s = options_.stride, p = options_.pad;
   if (input.height + 2 * p < k || input.width + 2 * p < k)
     throw shape_error(this->describe() + ": input " + input.to_string() + " (padded by " + std::to_string(p) +

@@ -18,6 +18,9 @@ std::string Pool2d<T>::describe_impl() const {
 
 template <class T>
 TensorShape Pool2d<T>::bind_impl(const TensorShape& input, Gain) {
+  if (input.flat())
+    throw shape_error(this->describe() + " needs an image input (CxHxW), got a flat vector of " +
+                      std::to_string(input.size()) + " values");
   if (input.height < kernel_ || input.width < kernel_)
     throw shape_error(this->describe() + ": input " + input.to_string() + " is smaller than the " + std::to_string(kernel_) +
                       "x" + std::to_string(kernel_) + " window");

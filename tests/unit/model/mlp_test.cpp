@@ -6,6 +6,7 @@
 
 #include "decent/model/linear_regression.hpp"
 #include "decent/model/softmax_regression.hpp"
+#include "support/reference_mlp.hpp"
 
 using namespace decent;
 
@@ -254,4 +255,55 @@ TEST_CASE("mlp rejects bad architectures and arguments", "[model][mlp]") {
   Batch bad = batch;
   bad.labels[2] = 3;
   CHECK_THROWS_WITH(model.loss_and_gradient(p, bad, grad), Contains("label 3 of sample 2 is outside 0..2"));
+}
+
+TEST_CASE("mlp and softmax built from layers compute what the earlier Mlp computed", "[model][mlp]") {
+  struct Case {
+    Eigen::Index input;
+    std::vector<int> hidden;
+    int classes;
+    float eps;
+    Eigen::Index batch;
+  };
+  for (const Case& c : {Case{784, {256}, 10, 0, 64}, Case{784, {128, 64}, 10, 0.1f, 33}, Case{30, {}, 5, 0, 17},
+                        Case{30, {}, 5, 0.2f, 1}, Case{50, {40, 30, 20}, 3, 0.05f, 1025}}) {
+    INFO("input " << c.input << ", " << c.hidden.size() << " hidden layers, batch " << c.batch);
+    const Mlp model(c.input, c.hidden, c.classes, c.eps);
+    const test::ReferenceMlp reference(c.input, c.hidden, c.classes, c.eps);
+    REQUIRE(model.parameter_count() == reference.parameter_count());
+    CHECK(model.matrix_blocks() == reference.matrix_blocks());
+    CHECK(model.describe() == reference.describe());
+    Eigen::VectorXf p(model.parameter_count()), q(model.parameter_count());
+    Rng a(21), b(21);
+    model.initialize(p, a);
+    reference.initialize(q, b);
+    CHECK(p == q);
+    Rng rng(5);
+    const Batch batch = random_batch(c.input, c.classes, c.batch, rng);
+    Eigen::VectorXf g(p.size()), h(p.size());
+    const float loss = model.loss_and_gradient(p, batch, g), expected = reference.loss_and_gradient(q, batch, h);
+    CHECK(loss == Approx(expected).epsilon(1e-6));
+    CHECK((g - h).cwiseAbs().maxCoeff() <= 1e-6f * std::max(1.0f, h.cwiseAbs().maxCoeff()));
+    const Evaluation e = model.evaluate(p, batch, 100), f = reference.evaluate(q, batch, 100);
+    CHECK(e.loss == Approx(f.loss).epsilon(1e-6));
+    CHECK(e.accuracy == f.accuracy);
+    for (int l = 0; l < model.layers(); ++l) {
+      CHECK(model.weight_offset(l) == reference.weight_offset(l));
+      CHECK(model.bias_offset(l) == reference.bias_offset(l));
+    }
+  }
+}
+
+TEST_CASE("mlp: named blocks and the feature layer", "[model][mlp]") {
+  const Mlp model(20, {16, 8}, 5);
+  const auto blocks = model.blocks();
+  REQUIRE(blocks.size() == 6);
+  CHECK(blocks[0].name == "dense1.weight");
+  CHECK(blocks[2].name == "dense2.weight");
+  CHECK(blocks[4].name == "head.weight");
+  CHECK(blocks[4].role == BlockRole::head);
+  CHECK(blocks[3].role == BlockRole::base);
+  CHECK(model.feature_dim() == 8);
+  CHECK(SoftmaxRegression(5, 3).feature_dim() == 5);
+  CHECK(SoftmaxRegression(5, 3).blocks()[0].role == BlockRole::head);
 }
