@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "decent/compress/compressor.hpp"
+#include "decent/model/spec.hpp"
 #include "program_options_error.hpp"
 #include "seed_option.hpp"
 
@@ -128,7 +129,19 @@ void validate(const TrainConfig& c) {
   at_least("synthetic-classes", c.synthetic_classes, 2);
   at_least("synthetic-dim", c.synthetic_dim, 1);
   at_least("synthetic-samples", c.synthetic_samples, std::int64_t{2});
-  one_of("model", c.model, {"softmax", "linear", "mlp"});
+  one_of("model", c.model, {"softmax", "linear", "mlp", "layers", "lenet5", "cnn-small", "resnet8-gn"});
+  if (c.model == "layers" && c.layers.empty())
+    throw config_error("layers: model = layers needs a layer spec, e.g. layers = \"conv(16,5) relu maxpool(2) flatten "
+                       "dense(10)\" (docs/models.md)");
+  if (c.model != "layers" && !c.layers.empty())
+    throw config_error("layers: applies to model = layers only, but model = " + c.model);
+  if (!c.input_shape.empty()) {
+    try {
+      parse_tensor_shape(c.input_shape);
+    } catch (const std::invalid_argument& e) {
+      throw config_error(e.what());
+    }
+  }
   for (int h : c.hidden)
     if (h < 1) throw config_error("hidden: layer widths must be >= 1, got " + std::to_string(h));
   in_range("label-smoothing", c.label_smoothing, 0, 0.999, "[0, 1)");
@@ -221,7 +234,12 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
     ("synthetic-separation", po::value(&c.synthetic_separation)->default_value(c.synthetic_separation), "synthetic: class separation")
     ("synthetic-heterogeneity", po::value(&c.synthetic_heterogeneity)->default_value(c.synthetic_heterogeneity),
      "synthetic regression (model = linear): node i's teacher is w* + this * N(0, I/dim); > 0 partitions by node")
-    ("model", po::value(&c.model)->default_value(c.model), "softmax | linear | mlp")
+    ("model", po::value(&c.model)->default_value(c.model),
+     "softmax | linear | mlp | layers | lenet5 | cnn-small | resnet8-gn (docs/models.md)")
+    ("layers", po::value(&c.layers),
+     "model = layers: the layer spec, e.g. \"conv(16,5) relu maxpool(2) flatten dense(10)\" (docs/models.md)")
+    ("input-shape", po::value(&c.input_shape),
+     "one sample's shape CxHxW or N (default: the data set's, 1x28x28 for Fashion-MNIST, flat otherwise)")
     ("hidden", po::value(&hidden)->default_value(hidden), "mlp hidden widths, comma list")
     ("label-smoothing", po::value(&c.label_smoothing)->default_value(c.label_smoothing), "cross-entropy label smoothing")
     ("algorithm", po::value(&c.algorithm)->default_value(c.algorithm), "dsgd | dpsgd | server | local-sgd | choco | zo-shared-seed")
@@ -288,7 +306,9 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
   po::variables_map vm;
   try {
     const int style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
-    po::store(po::command_line_parser(argc, argv).options(options).style(style).run(), vm);
+    po::store(without_stray_words(po::command_line_parser(argc, argv).options(options).style(style).run(),
+                                  "--layers \"conv(16,5) relu maxpool(2) flatten dense(10)\""),
+              vm);
     if (vm.count("help")) {
       if (help_out) {
         std::ostringstream text;
@@ -316,6 +336,8 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
   if (!seed_value) throw config_error("seed: '" + detail::quotable(seed) + "' " + seed_requirement);
   c.seed = *seed_value;
   c.hidden = hidden.empty() ? std::vector<int>{} : parse_list<int>("hidden", hidden);
+  // An INI value keeps its quotes (layers = "conv(16,5) relu ..."): one surrounding pair is the spec's delimiter.
+  if (c.layers.size() >= 2 && c.layers.front() == '"' && c.layers.back() == '"') c.layers = c.layers.substr(1, c.layers.size() - 2);
   c.hidden_given = !vm["hidden"].defaulted();
   if (c.hidden_given && c.model != "mlp")
     throw config_error("hidden: applies to model = mlp only, but model = " + c.model);

@@ -49,7 +49,9 @@ struct TrainConfig {
   double synthetic_separation = 3.0;
   double synthetic_heterogeneity = 0;  // model = linear: > 0 gives node i its own teacher (docs/compression.md)
   // model
-  std::string model = "mlp";      // softmax | linear | mlp
+  std::string model = "mlp";      // softmax | linear | mlp | layers | lenet5 | cnn-small | resnet8-gn
+  std::string layers;             // model = layers: the layer spec (docs/models.md)
+  std::string input_shape;        // CxHxW or N; empty: the data set's
   std::vector<int> hidden{128};
   bool hidden_given = false;  // hidden was set explicitly (it applies to mlp only)
   double label_smoothing = 0;

@@ -56,7 +56,7 @@ std::optional<Options> parse(int argc, char** argv, bool print) {
   po::variables_map vm;
   // No prefix guessing: a misspelled option is an error, never silently another option.
   const int style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
-  po::store(po::command_line_parser(argc, argv).options(visible).style(style).run(), vm);
+  po::store(driver::without_stray_words(po::command_line_parser(argc, argv).options(visible).style(style).run()), vm);
   if (vm.count("help")) {
     if (print) std::cout << visible;
     return std::nullopt;

@@ -160,7 +160,7 @@ std::optional<Options> parse(int argc, char** argv) {
   po::variables_map vm;
   // No prefix guessing: a misspelled option is an error, never silently another option.
   const int style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
-  po::store(po::command_line_parser(argc, argv).options(visible).style(style).run(), vm);
+  po::store(driver::without_stray_words(po::command_line_parser(argc, argv).options(visible).style(style).run()), vm);
   if (vm.count("help")) {
     std::cout << visible << "\nSee docs/topologies.md for each graph's weights and spectral gap.\n";
     return std::nullopt;

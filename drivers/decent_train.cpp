@@ -31,6 +31,7 @@
 #include "decent/io/recorder.hpp"
 #include "decent/model/factory.hpp"
 #include "decent/model/gemm.hpp"
+#include "decent/model/spec.hpp"
 #include "decent/mpi/environment.hpp"
 #include "decent/topology/file.hpp"
 #include "decent/topology/spectral.hpp"
@@ -349,8 +350,25 @@ Problem load_problem(const TrainConfig& c, const Comm& world, const Placement& p
                                  " samples");
   p.local.assign(partition.begin() + placement.first(world.rank()),
                  partition.begin() + placement.first(world.rank()) + placement.count(world.rank()));
-  p.model = make_model(c.model, data.train.dim(), std::max(1, data.train.classes),
-                       c.model == "mlp" ? c.hidden : std::vector<int>{}, static_cast<float>(c.label_smoothing));
+  ModelOptions model;
+  model.name = c.model;
+  model.layers = c.layers;
+  model.input = c.input_shape.empty() ? data.train.shape() : parse_tensor_shape(c.input_shape);
+  if (model.input.size() != data.train.dim())
+    throw driver::config_error("input-shape: " + model.input.to_string() + " has " + std::to_string(model.input.size()) +
+                               " values, but the data has " + std::to_string(data.train.dim()) + " features per sample");
+  model.classes = std::max(1, data.train.classes);
+  model.hidden = c.model == "mlp" ? c.hidden : std::vector<int>{};
+  model.label_smoothing = static_cast<float>(c.label_smoothing);
+  try {
+    p.model = make_model(model);
+  } catch (const spec_error& e) {
+    // The spec's messages start with "layers: "; a preset's name the model and its input instead.
+    const std::string what = e.what();
+    if (c.model == "layers") throw driver::config_error(what);
+    throw driver::config_error("model: " + c.model + " on input " + model.input.to_string() + ": " +
+                               what.substr(what.rfind("layers: ", 0) == 0 ? 8 : 0));
+  }
   return p;
 }
 

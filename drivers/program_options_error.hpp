@@ -6,6 +6,8 @@
 //    makes what() run forever, growing the message without bound (found by tests/fuzz/train_config_fuzz.cpp);
 //  * a line of an INI file is quoted as it is, control characters and all, and at any length.
 #include <boost/program_options/errors.hpp>
+#include <boost/program_options/parsers.hpp>
+#include <stdexcept>
 #include <map>
 #include <string>
 
@@ -49,6 +51,19 @@ inline std::string error_message(const boost::program_options::error& e) {
   boost::program_options::error_with_option_name safe = *named;
   for (const auto& [key, value] : detail::ProgramOptionsSubstitutions::of(*named)) safe.set_substitute(key, detail::quotable(value));
   return safe.what();
+}
+
+/// The parsed command line, after refusing stray words: Boost.Program_options drops a token that is no option's
+/// value, so `--layers conv(16,5) relu` would silently lose `relu`. Throws std::invalid_argument naming the word.
+/// `example` (may be empty) shows a quoted value.
+inline boost::program_options::parsed_options
+without_stray_words(boost::program_options::parsed_options parsed, const std::string& example = {}) {
+  for (const auto& option : parsed.options)
+    if (option.position_key >= 0 && !option.value.empty())
+      throw std::invalid_argument("unexpected argument '" + detail::quotable(option.value.front()) +
+                                  "': options are --KEY VALUE; quote a value that has spaces" +
+                                  (example.empty() ? "" : ", e.g. " + example));
+  return parsed;
 }
 
 }  // namespace decent::driver

@@ -20,6 +20,7 @@ test -f "$work/prefix/include/decent/gossip/gossip.hpp"
 "$mpiexec" -n 2 --oversubscribe "$work/consumer/consensus" ring 9 300
 "$mpiexec" -n 2 --oversubscribe "$work/consumer/custom_model" "$work/custom_model.h5"
 test -s "$work/custom_model.h5"
+"$mpiexec" -n 2 --oversubscribe "$work/consumer/layers"
 "$mpiexec" -n 2 --oversubscribe "$work/consumer/solver" "$work/solver.h5"
 /usr/bin/python3 -c 'import h5py, sys; f = h5py.File(sys.argv[1]); assert f.attrs["finished"] == 1 and f["train/loss"].shape == (1000, 8)' "$work/solver.h5"
 echo "find_package consumer: built against the installed package and ran on 2 ranks"

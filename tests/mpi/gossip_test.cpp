@@ -7,6 +7,8 @@
 #include <cstring>
 
 #include "decent/core/random.hpp"
+#include "decent/model/blocks.hpp"
+#include "decent/model/factory.hpp"
 #include "decent/topology/spectral.hpp"
 #include "decent/topology/topology.hpp"
 
@@ -255,4 +257,35 @@ TEST_CASE("the traffic plan is built once per sparsity pattern and reused", "[go
     CHECK(world.allreduce(same ? 0 : 1, ReduceOp::max) == 0);
     CHECK(cached.plans_built() > 16);
   }
+}
+
+TEST_CASE("head-only averaging touches exactly the head's range", "[gossip][blocks]") {
+  const Comm world = Comm::world();
+  ModelOptions o;
+  o.name = "cnn-small";
+  o.input = {1, 28, 28};
+  const auto model = make_model(o);
+  const int n = 6;
+  const int dim = static_cast<int>(model->parameter_count());
+  const std::vector<IndexRange> head = block_ranges(select_blocks(model->blocks(), "head"));
+  REQUIRE(head == std::vector<IndexRange>{{dim - (128 * 10 + 10), 128 * 10 + 10}});
+  const Placement placement(n, world.size());
+  Gossip gossip(world, placement, static_cast<std::size_t>(dim));
+  const Eigen::MatrixXd all = initial(n, dim, 5);
+  Eigen::MatrixXf x = local_columns(gossip, all);
+  const Eigen::MatrixXf before = x;
+  gossip.merge(x, head);
+  const Eigen::VectorXd mean = all.rowwise().mean();
+  const Eigen::Index start = head[0].offset, length = head[0].length;
+  double head_error = 0;
+  bool rest_untouched = true;
+  for (Eigen::Index k = 0; k < x.cols(); ++k) {
+    head_error = std::max(head_error, (x.col(k).segment(start, length).cast<double>() - mean.segment(start, length))
+                                          .cwiseAbs().maxCoeff());
+    rest_untouched = rest_untouched && x.col(k).head(start) == before.col(k).head(start);
+  }
+  CHECK(global_max(world, head_error) < 1e-7);
+  CHECK(world.allreduce(rest_untouched ? 1 : 0, ReduceOp::min) == 1);
+  const std::vector<IndexRange> overlapping = {{0, 10}, {5, 10}};
+  CHECK_THROWS_WITH(gossip.merge(x, overlapping), Catch::Matchers::Contains("unsorted, overlaps"));
 }

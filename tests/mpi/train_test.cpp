@@ -103,6 +103,43 @@ double max_relative_difference(const std::vector<double>& a, const std::vector<d
 
 }  // namespace
 
+TEST_CASE("a CNN with dropout trains to the same merged model on any number of ranks", "[train][layers]") {
+  const Comm world = Comm::world(), self = Comm::self();
+  // 6 x 6 one-channel "images" of a Gaussian mixture.
+  const Dataset all = gaussian_mixture(4, 36, 700, 5.0, 5);
+  Dataset train_set = subset(all, test::index_range(0, 600), "train"), test_set = subset(all, test::index_range(600, 100), "test");
+  train_set.sample_shape = test_set.sample_shape = {1, 6, 6};
+  const int nodes = 4;
+  const Partition shards = partition_iid(600, nodes, 3);
+  ModelOptions o;
+  o.name = "layers";
+  o.layers = "conv(4,3) relu maxpool(2) flatten dense(8) relu dropout(0.25) dense(4)";
+  o.input = train_set.shape();
+  o.classes = 4;
+  const auto model = make_model(o);
+  REQUIRE(model->stochastic());
+  const auto topology = make_topology("ring", nodes);
+  ScheduleOptions so;
+  so.steps = 60;
+  TrainOptions options;
+  options.batch = 16;
+  options.eval_every = 10;
+  options.seed = 4;
+  const auto run_on = [&](const Comm& comm) {
+    const Placement placement(nodes, comm.size());
+    const std::vector<std::vector<Eigen::Index>> local(shards.begin() + placement.first(comm.rank()),
+                                                       shards.begin() + placement.first(comm.rank()) + placement.count(comm.rank()));
+    return train(comm, placement, options, *model, train_set, local, test_set, *topology, Schedule(so), Sgd({0.9f}),
+                 make_lr_schedule("constant", 0.05f, so.steps), nullptr);
+  };
+  const TrainResult distributed = run_on(world), single = run_on(self);
+  const double scale = std::max(1.0f, single.merged_params.cwiseAbs().maxCoeff());
+  // The mean is rounded from double to float: the rank counts agree to float rounding.
+  CHECK((distributed.merged_params - single.merged_params).cwiseAbs().maxCoeff() <= 2.5e-7 * scale);
+  CHECK(distributed.merged_accuracy == Approx(single.merged_accuracy).margin(1e-9));
+  CHECK(single.merged_accuracy > 0.5);  // it learned something (4 classes)
+}
+
 TEST_CASE("D-SGD on the complete graph equals server-based SGD", "[train]") {
   // W = J averages the updated models exactly; SGD with momentum and weight decay is linear in the
   // gradient, so the average of the nodes' steps is the step with the average gradient.

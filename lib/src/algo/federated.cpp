@@ -224,9 +224,11 @@ public:
       throw std::invalid_argument("train_federated: data has " + std::to_string(train_.dim()) +
                                   " features, the model expects " + std::to_string(model.input_dim()));
     theta_ = federated_initial_parameters(model, options.seed);
-    for (int k = 0; k < count_; ++k)
+    for (int k = 0; k < count_; ++k) {
       samplers_.emplace_back(shards[static_cast<std::size_t>(k)], options.batch, options.sampling,
                              federated_sampler_seed(options.seed, first_ + k));
+      dropout_.emplace_back(derive_seed(options.seed, {dropout_stream, static_cast<std::uint64_t>(first_ + k)}));
+    }
     const auto local = static_cast<std::size_t>(count_);
     local_.assign(local, Eigen::VectorXf(dim_));
     delta_.assign(local, Eigen::VectorXf(dim_));
@@ -311,7 +313,11 @@ private:
     double sum = 0;
     for (std::int64_t step = 0; step < options_.local_steps; ++step) {
       samplers_[s].next(train_, batch_);
-      const float loss = model_.loss_and_gradient(x, batch_, grad_);
+      Objective objective;
+      objective.labels = batch_.labels;
+      objective.targets = std::span<const float>(batch_.targets.data(), static_cast<std::size_t>(batch_.targets.size()));
+      objective.rng = &dropout_[s];
+      const float loss = model_.loss_and_gradient(x, batch_.x, objective, grad_);
       if (!std::isfinite(loss) && first_bad_version_ < 0) {
         first_bad_version_ = version;
         first_bad_client_ = first_ + k;
@@ -496,6 +502,7 @@ private:
   double start_ = 0;
   Eigen::VectorXf theta_;                   // the server model, the same on every rank
   std::vector<Sampler> samplers_;           // this rank's clients
+  std::vector<Rng> dropout_;                // their streams for stochastic layers
   std::vector<Eigen::VectorXf> local_, delta_, returned_;  // the job in flight: its model, its update; the last returned model
   std::vector<float> job_loss_;             // mean loss of the job in flight
   std::vector<float> last_loss_;            // every client: mean loss of its last aggregated job (NaN before)

@@ -123,7 +123,7 @@ void check_checkpoints(const TrainOptions& o) {
 constexpr std::int64_t stop_check_every = 8;
 
 /// Version of the checkpoint layout written by Loop::save (docs/reliability.md).
-constexpr std::int64_t checkpoint_format = 2;  // 2: with the `gemm` attribute
+constexpr std::int64_t checkpoint_format = 3;  // 2: with the `gemm` attribute; 3: with `dropout_rng`
 
 
 /// The loop's state on this rank and the operations on it.
@@ -180,6 +180,7 @@ public:
       const auto node = static_cast<std::uint64_t>(gossip_.first_node() + k);
       samplers_.emplace_back(shards[static_cast<std::size_t>(k)], options.batch, options.sampling,
                              derive_seed(options.seed, {sampler_stream, node}));
+      dropout_.emplace_back(derive_seed(options.seed, {dropout_stream, node}));
     }
     if (options.stop_flag) stop_comm_ = comm.dup();
     if (options.resume) load(*options.resume);
@@ -274,7 +275,12 @@ private:
       samplers_[k].next(train_, batches_[k]);
       const auto col = static_cast<Eigen::Index>(k);
       const Eigen::Index g_col = keep_gradients_ ? col : 0;
-      losses_[k] = model_.loss_and_gradient(x().col(col), batches_[k], g().col(g_col));
+      const Batch& batch = batches_[k];
+      Objective objective;
+      objective.labels = batch.labels;
+      objective.targets = std::span<const float>(batch.targets.data(), static_cast<std::size_t>(batch.targets.size()));
+      objective.rng = &dropout_[k];
+      losses_[k] = model_.loss_and_gradient(x().col(col), batch.x, objective, g().col(g_col));
       if (!std::isfinite(losses_[k]) && first_bad_step_ < 0) {
         first_bad_step_ = t;
         first_bad_node_ = gossip_.first_node() + static_cast<int>(k);
@@ -507,6 +513,7 @@ private:
     w.node_rows<std::int64_t>("sgd_steps", 1, sgd_steps);
     save_vectors(w, "sgd_momentum", [&](int k) -> const Eigen::VectorXf& { return states_[static_cast<std::size_t>(k)].momentum; });
     w.node_rows<std::uint64_t>("sampler_batches", 1, batches);
+    save_rngs(w, "dropout_rng", [&](int k) -> const Rng& { return dropout_[static_cast<std::size_t>(k)]; });
     if (server_) {
       std::vector<std::int64_t> steps;
       for (int k = 0; k < count; ++k) steps.push_back(server_->state(k).steps);
@@ -560,6 +567,7 @@ private:
       states_[k].steps = r.node_row<std::int64_t>("sgd_steps", node, 1)[0];
       load_vector(r, "sgd_momentum", node, dim_, states_[k].momentum);
       samplers_[k].restore({r.node_row<std::uint64_t>("sampler_batches", node, 1)[0]});
+      load_rng(r, "dropout_rng", node, dropout_[k]);
       if (server_) {
         FeedbackState& state = server_->state(static_cast<int>(k));
         state.steps = r.node_row<std::int64_t>("feedback_steps", node, 1)[0];
@@ -604,6 +612,7 @@ private:
   Eigen::MatrixXf x_storage_, g_storage_;  // padded: dim rows used, columns 64-byte aligned
   std::vector<SgdState> states_;
   std::vector<Sampler> samplers_;
+  std::vector<Rng> dropout_;  // each node's stream for stochastic layers
   std::vector<Batch> batches_;
   std::vector<float> losses_;
   std::int64_t round_ = 0, merges_ = 0;

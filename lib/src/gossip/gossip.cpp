@@ -281,4 +281,42 @@ RoundStats Gossip::merge(Eigen::Ref<Eigen::MatrixXf> x) {
   return stats;
 }
 
+RoundStats Gossip::merge(Eigen::Ref<Eigen::MatrixXf> x, std::span<const IndexRange> ranges) {
+  check_shape(x.rows(), x.cols());
+  Eigen::Index total = 0, end = 0;
+  for (const IndexRange& r : ranges) {
+    if (r.offset < end || r.length < 0 || r.offset + r.length > static_cast<Eigen::Index>(dim_))
+      throw std::invalid_argument("Gossip::merge: range (offset " + std::to_string(r.offset) + ", length " +
+                                  std::to_string(r.length) + ") is unsorted, overlaps or leaves the " +
+                                  std::to_string(dim_) + " coordinates");
+    end = r.offset + r.length;
+    total += r.length;
+  }
+  // The selected coordinates, packed, summed over the local nodes in double, then over the ranks.
+  sum_.setZero(total);
+  for (Eigen::Index k = 0; k < x.cols(); ++k) {
+    Eigen::Index at = 0;
+    for (const IndexRange& r : ranges) {
+      sum_.segment(at, r.length) += x.col(k).segment(r.offset, r.length).cast<double>();
+      at += r.length;
+    }
+  }
+  comm_.allreduce(std::span<double>(sum_.data(), static_cast<std::size_t>(total)), ReduceOp::sum);
+  const Eigen::VectorXf mean = (sum_ / static_cast<double>(placement_.nodes())).cast<float>();
+  for (Eigen::Index k = 0; k < x.cols(); ++k) {
+    Eigen::Index at = 0;
+    for (const IndexRange& r : ranges) {
+      x.col(k).segment(r.offset, r.length) = mean.segment(at, r.length);
+      at += r.length;
+    }
+  }
+  RoundStats stats;
+  const int p = comm_.size();
+  if (p > 1) {
+    stats.bytes_sent = static_cast<std::uint64_t>(2.0 * (p - 1) / p * 8.0 * static_cast<double>(total));
+    stats.messages_sent = 2 * (p - 1);
+  }
+  return stats;
+}
+
 }  // namespace decent

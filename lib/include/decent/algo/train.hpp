@@ -31,6 +31,8 @@ class CheckpointReader;
 /// derive_seed(seed, {sampler_stream, node}).
 inline constexpr std::uint64_t init_stream = 0x494E4954;     // "INIT"
 inline constexpr std::uint64_t sampler_stream = 0x534D504C;  // "SMPL"
+/// Node i's stream for stochastic layers (dropout), derive_seed(seed, {dropout_stream, i}).
+inline constexpr std::uint64_t dropout_stream = 0x44524F50;  // "DROP"
 
 /// The algorithms, by their config names.
 enum class Algorithm {

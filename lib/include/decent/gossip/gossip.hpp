@@ -2,11 +2,13 @@
 /// @file One gossip round x_i <- sum_j W_ij x_j over all nodes, and the exact global merge.
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <memory>
 #include <vector>
 
 #include <Eigen/Dense>
 
+#include "decent/core/layout.hpp"
 #include "decent/mpi/comm.hpp"
 #include "decent/placement/placement.hpp"
 #include "decent/topology/mixing_matrix.hpp"
@@ -58,6 +60,11 @@ public:
   /// so results for different rank counts agree to float rounding). Collective. bytes_sent is the volume
   /// of a bandwidth-optimal all-reduce, 2 (p-1)/p * 8 dim bytes (MPI does not report its own).
   RoundStats merge(Eigen::Ref<Eigen::MatrixXf> x);
+  /// Merge of some coordinates only: every local column's entries in `ranges` (sorted, disjoint, inside dim, e.g.
+  /// block_ranges of a model's head) become the exact mean over all nodes, the others stay as they are. Collective;
+  /// throws std::invalid_argument for ranges that are unsorted, overlapping or outside dim. bytes_sent counts the
+  /// merged coordinates only.
+  RoundStats merge(Eigen::Ref<Eigen::MatrixXf> x, std::span<const IndexRange> ranges);
 
   /// Traffic plans built so far (a cache miss builds one); for tests and benchmarks.
   std::int64_t plans_built() const noexcept { return plans_built_; }
