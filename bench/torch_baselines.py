@@ -102,6 +102,64 @@ def case_mlp(args):
           f"{args.batch / statistics.median(values):.0f} samples/s", file=sys.stderr)
 
 
+def cnn_model(name, classes=10):
+    """decent's presets as PyTorch modules (NCHW; decent stores channels-last, the arithmetic is the same)."""
+    if name == "lenet5":
+        return nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(),
+                             nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
+                             nn.Linear(84, classes))
+    if name == "cnn-small":
+        return nn.Sequential(nn.Conv2d(1, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(16, 32, 5), nn.ReLU(),
+                             nn.MaxPool2d(2), nn.Flatten(), nn.Linear(512, 128), nn.ReLU(), nn.Linear(128, classes))
+    raise SystemExit(f"unknown cnn model {name}")
+
+
+def case_cnn(args):
+    """P8: a training step (zero_grad, forward, backward, SGD with momentum) at --batch and an evaluation pass
+    (no_grad forward and loss) at --eval-batch, interleaved per repeat as decent-bench-cnn does."""
+    torch.manual_seed(0)
+    model = cnn_model(args.model)
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
+    criterion = nn.CrossEntropyLoss()
+    x = torch.rand(args.batch, 1, 28, 28)
+    y = torch.randint(0, 10, (args.batch,))
+    xe = torch.rand(args.eval_batch, 1, 28, 28)
+    ye = torch.randint(0, 10, (args.eval_batch,))
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        loss = criterion(model(x), y)
+        loss.backward()
+        optimizer.step()
+
+    def evaluate():
+        with torch.no_grad():
+            logits = model(xe)
+            criterion(logits, ye)
+            (logits.argmax(1) == ye).sum()
+
+    def timed(f, k):
+        start = time.perf_counter()
+        for _ in range(k):
+            f()
+        return (time.perf_counter() - start) / k
+
+    for _ in range(5):
+        step()
+        evaluate()
+    k_step = max(1, round(args.target_seconds / timed(step, 3)))
+    k_eval = max(1, round(args.target_seconds / timed(evaluate, 1)))
+    steps, evals = [], []
+    for _ in range(args.repeats):
+        steps.append(timed(step, k_step))
+        evals.append(timed(evaluate, k_eval))
+    line("P8", "torch_cnn_step", model=args.model, batch=args.batch, inner=k_step, **samples_fields(steps))
+    line("P8", "torch_cnn_eval", model=args.model, batch=args.eval_batch, inner=k_eval, **samples_fields(evals))
+    s, e = statistics.median(steps), statistics.median(evals)
+    print(f"P8 torch {args.model} step: {1e3 * s:.3f} ms = {args.batch / s:.0f} samples/s; eval: {1e3 * e:.3f} ms = "
+          f"{args.eval_batch / e:.0f} samples/s", file=sys.stderr)
+
+
 def case_topk(args):
     generator = torch.Generator().manual_seed(0)
     x = torch.randn(int(args.d), generator=generator)
@@ -222,7 +280,9 @@ def case_ddp(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("case", choices=["env", "mlp", "topk", "ddp"])
+    parser.add_argument("case", choices=["env", "mlp", "cnn", "topk", "ddp"])
+    parser.add_argument("--model", default="cnn-small", help="cnn: lenet5 | cnn-small")
+    parser.add_argument("--eval-batch", type=int, default=1024, help="cnn: samples of the evaluation pass")
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--target-seconds", type=float, default=0.2, help="mlp: length of one sample")
     parser.add_argument("--batch", type=int, default=64, help="mlp: batch; ddp: batch per process")
@@ -237,7 +297,7 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    {"env": case_env, "mlp": case_mlp, "topk": case_topk, "ddp": case_ddp}[args.case](args)
+    {"env": case_env, "mlp": case_mlp, "cnn": case_cnn, "topk": case_topk, "ddp": case_ddp}[args.case](args)
 
 
 if __name__ == "__main__":

@@ -131,18 +131,30 @@ Shape shape_of(bool transpose_a, bool transpose_b, const ConstRef& a, const Cons
 
 /// Through `sgemm` if the product is non-empty and fits its int arguments; false otherwise.
 bool call_sgemm(SgemmFn sgemm, bool transpose_a, bool transpose_b, const Eigen::Ref<const Eigen::MatrixXf>& a,
-                const Eigen::Ref<const Eigen::MatrixXf>& b, Eigen::Ref<Eigen::MatrixXf> c, const Shape& s) {
+                const Eigen::Ref<const Eigen::MatrixXf>& b, Eigen::Ref<Eigen::MatrixXf> c, const Shape& s,
+                bool accumulate = false) {
   constexpr Eigen::Index limit = std::numeric_limits<int>::max();
   for (const Eigen::Index v : {s.m, s.n, s.k, a.outerStride(), b.outerStride(), c.outerStride()})
     if (v <= 0 || v > limit) return false;
   sgemm(col_major, transpose_a ? trans : no_trans, transpose_b ? trans : no_trans, static_cast<int>(s.m),
         static_cast<int>(s.n), static_cast<int>(s.k), 1.0f, a.data(), static_cast<int>(a.outerStride()), b.data(),
-        static_cast<int>(b.outerStride()), 0.0f, c.data(), static_cast<int>(c.outerStride()));
+        static_cast<int>(b.outerStride()), accumulate ? 1.0f : 0.0f, c.data(), static_cast<int>(c.outerStride()));
   return true;
 }
 
 template <class ConstRef, class Ref>
-void eigen_product(bool transpose_a, bool transpose_b, const ConstRef& a, const ConstRef& b, Ref& c) {
+void eigen_product(bool transpose_a, bool transpose_b, const ConstRef& a, const ConstRef& b, Ref& c, bool accumulate) {
+  if (accumulate) {
+    if (!transpose_a && !transpose_b)
+      c.noalias() += a * b;
+    else if (!transpose_a)
+      c.noalias() += a * b.transpose();
+    else if (!transpose_b)
+      c.noalias() += a.transpose() * b;
+    else
+      c.noalias() += a.transpose() * b.transpose();
+    return;
+  }
   if (!transpose_a && !transpose_b)
     c.noalias() = a * b;
   else if (!transpose_a)
@@ -173,20 +185,20 @@ bool gemm_openblas(bool transpose_a, bool transpose_b, const Eigen::Ref<const Ei
 }  // namespace detail
 
 void gemm(bool transpose_a, bool transpose_b, const Eigen::Ref<const Eigen::MatrixXf>& a,
-          const Eigen::Ref<const Eigen::MatrixXf>& b, Eigen::Ref<Eigen::MatrixXf> c) {
+          const Eigen::Ref<const Eigen::MatrixXf>& b, Eigen::Ref<Eigen::MatrixXf> c, bool accumulate) {
   const Shape s = shape_of(transpose_a, transpose_b, a, b, c);
   const Backend& chosen = backend();
   const double flops = static_cast<double>(s.m) * static_cast<double>(s.n) * static_cast<double>(s.k);
   if (chosen.sgemm && flops >= chosen.info.openblas_min_flops &&
-      call_sgemm(chosen.sgemm, transpose_a, transpose_b, a, b, c, s))
+      call_sgemm(chosen.sgemm, transpose_a, transpose_b, a, b, c, s, accumulate))
     return;
-  eigen_product(transpose_a, transpose_b, a, b, c);
+  eigen_product(transpose_a, transpose_b, a, b, c, accumulate);
 }
 
 void gemm(bool transpose_a, bool transpose_b, const Eigen::Ref<const Eigen::MatrixXd>& a,
-          const Eigen::Ref<const Eigen::MatrixXd>& b, Eigen::Ref<Eigen::MatrixXd> c) {
+          const Eigen::Ref<const Eigen::MatrixXd>& b, Eigen::Ref<Eigen::MatrixXd> c, bool accumulate) {
   shape_of(transpose_a, transpose_b, a, b, c);
-  eigen_product(transpose_a, transpose_b, a, b, c);
+  eigen_product(transpose_a, transpose_b, a, b, c, accumulate);
 }
 
 }  // namespace decent

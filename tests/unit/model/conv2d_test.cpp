@@ -40,7 +40,8 @@ struct Case {
 const Case cases[] = {
     {{4, 3, 1, 0, true}, {2, 6, 5}},   {{3, 5, 1, 2, true}, {1, 7, 7}},  {{5, 3, 2, 1, false}, {3, 8, 9}},
     {{2, 1, 1, 0, true}, {6, 4, 4}},   {{3, 1, 2, 0, false}, {4, 5, 5}}, {{2, 4, 3, 3, true}, {2, 5, 6}},
-    {{6, 7, 1, 0, true}, {1, 7, 7}},
+    {{6, 7, 1, 0, true}, {1, 7, 7}},   {{3, 3, 2, 1, true}, {1, 9, 8}},  {{2, 4, 3, 3, false}, {1, 5, 7}},
+    {{40, 3, 1, 1, true}, {3, 30, 30}},  // more patch values than an inference pass unfolds at once
 };
 
 }  // namespace
@@ -67,7 +68,22 @@ TEST_CASE("conv2d: gradients match central differences in double", "[model][conv
     Conv2d<double> layer(c.options);
     layer.bind(c.input, Gain::linear);
     INFO(layer.describe() << " on " << c.input.to_string());
-    test::check_layer_gradients(layer, 2, 19);
+    if (c.input.size() > 1000) continue;  // the large case checks the chunked forward only
+    for (const bool training : {false, true}) test::check_layer_gradients(layer, 2, 19, {training, nullptr});
+  }
+}
+
+TEST_CASE("conv2d: training and inference passes compute the same output", "[model][conv2d]") {
+  for (const Case& c : cases) {
+    Conv2d<float> layer(c.options);
+    const TensorShape out = layer.bind(c.input, Gain::relu);
+    Rng rng(2);
+    Eigen::VectorXf p(layer.parameter_count());
+    for (Eigen::Index k = 0; k < p.size(); ++k) p[k] = static_cast<float>(rng.normal());
+    Eigen::MatrixXf x = Eigen::MatrixXf::Random(c.input.size(), 9), a(out.size(), 9), b(out.size(), 9);
+    layer.forward(p.data(), Conv2d<float>::ConstMap(x.data(), x.rows(), 9), Conv2d<float>::MutableMap(a.data(), a.rows(), 9), {true, nullptr});
+    layer.forward(p.data(), Conv2d<float>::ConstMap(x.data(), x.rows(), 9), Conv2d<float>::MutableMap(b.data(), b.rows(), 9), {});
+    CHECK((a - b).cwiseAbs().maxCoeff() <= 1e-5f * std::max(1.0f, a.cwiseAbs().maxCoeff()));
   }
 }
 

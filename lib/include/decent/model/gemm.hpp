@@ -24,12 +24,13 @@ struct GemmInfo {
 /// libopenblas.so.0; drivers call it at start-up so that either is reported before any work.
 const GemmInfo& gemm_info();
 
-/// C = op(A) op(B) for column-major float matrices (op = transpose when the flag is set), through the
-/// backend of gemm_info(). C must not alias A or B. Used by the models' forward and backward passes.
+/// C = op(A) op(B), or C += op(A) op(B) with `accumulate`, for column-major float matrices (op = transpose when
+/// the flag is set), through the backend of gemm_info(). C must not alias A or B. Used by the models' forward and
+/// backward passes.
 void gemm(bool transpose_a, bool transpose_b, const Eigen::Ref<const Eigen::MatrixXf>& a,
-          const Eigen::Ref<const Eigen::MatrixXf>& b, Eigen::Ref<Eigen::MatrixXf> c);
+          const Eigen::Ref<const Eigen::MatrixXf>& b, Eigen::Ref<Eigen::MatrixXf> c, bool accumulate = false);
 /// The same in double precision, always through Eigen's products (the layers' gradient checks run in double).
 void gemm(bool transpose_a, bool transpose_b, const Eigen::Ref<const Eigen::MatrixXd>& a,
-          const Eigen::Ref<const Eigen::MatrixXd>& b, Eigen::Ref<Eigen::MatrixXd> c);
+          const Eigen::Ref<const Eigen::MatrixXd>& b, Eigen::Ref<Eigen::MatrixXd> c, bool accumulate = false);
 
 }  // namespace decent

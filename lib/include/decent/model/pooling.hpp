@@ -12,8 +12,8 @@ enum class PoolKind { max, average };
 
 /// Max or average over k x k windows every `stride` pixels, per channel, no padding: output size
 /// floor((H - k) / stride) + 1 per side. Max pooling passes the gradient to the first maximum of each window
-/// (row-major order; NaN counts as the maximum, so it propagates); average pooling spreads it evenly. No
-/// parameters. Spec: `maxpool(K)`, `avgpool(K)`, `maxpool(K,stride=S)` (stride defaults to K).
+/// (row-major order; NaN counts as the maximum, so it propagates); average
+/// pooling spreads it evenly. No parameters. Spec: `maxpool(K)`, `avgpool(K)`, `maxpool(K,stride=S)` (stride defaults to K).
 template <class T>
 class Pool2d final : public BasicLayer<T> {
 public:
@@ -38,7 +38,9 @@ private:
   PoolKind kind_;
   Eigen::Index kernel_, stride_;
   Eigen::Index c_ = 0, h_ = 0, w_ = 0, out_h_ = 0, out_w_ = 0;
-  mutable std::vector<std::int32_t> argmax_;  // max pooling: per output value, the input offset within its sample
+  mutable std::vector<std::int32_t> argmax_;  // max, training: per output value, its input's offset in the sample
+  mutable Eigen::Index argmax_samples_ = 0;  // samples argmax_ describes (0 after an inference pass)
+  mutable Eigen::Matrix<T, Eigen::Dynamic, 1> rows_;  // max, inference: the maxima over a window's rows
 };
 
 /// Mean over all positions per channel: C x H x W -> C. No parameters. Spec: `gap` (or `globalavgpool`).
