@@ -1,27 +1,24 @@
-// OpenBLAS's sgemm on the products of one MLP step (bench/gemm_shapes.hpp). Set OPENBLAS_NUM_THREADS=1 and,
-// on CPUs OpenBLAS 0.3.21 does not recognise, OPENBLAS_CORETYPE (bench/run_all does both).
+// OpenBLAS's sgemm on the products of one MLP step (bench/gemm_shapes.hpp), through decent's own run-time loading
+// of libopenblas.so.0 (decent::detail::gemm_openblas): the benchmark links no BLAS, so OpenBLAS picks its kernel
+// as it does in decent-train (docs/performance.md, "Matrix products"), not before main.
 #include <chrono>
-#include <limits>
 #include <random>
-#include <vector>
+#include <stdexcept>
+
+#include <Eigen/Core>
 
 #include "gemm_shapes.hpp"
-
-#ifdef DECENT_BENCH_HAVE_OPENBLAS
-#include <cblas.h>
-#endif
+#include "model/gemm_detail.hpp"
 
 namespace decent::bench::openblas {
 
-#ifdef DECENT_BENCH_HAVE_OPENBLAS
-
 namespace {
 
-std::vector<float> random_matrix(int rows, int cols, unsigned seed) {
+Eigen::MatrixXf random_matrix(int rows, int cols, unsigned seed) {
   std::mt19937 engine(seed);
   std::uniform_real_distribution<float> uniform(-1, 1);
-  std::vector<float> m(static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols));
-  for (float& v : m) v = uniform(engine);
+  Eigen::MatrixXf m(rows, cols);
+  for (Eigen::Index k = 0; k < m.size(); ++k) m.data()[k] = uniform(engine);
   return m;
 }
 
@@ -33,6 +30,10 @@ double seconds_per_call(int reps, Op&& op) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / reps;
 }
 
+void product(bool ta, bool tb, const Eigen::MatrixXf& a, const Eigen::MatrixXf& b, Eigen::MatrixXf& c) {
+  if (!detail::gemm_openblas(ta, tb, a, b, c)) throw std::runtime_error("libopenblas.so.0 did not load");
+}
+
 }  // namespace
 
 std::array<double, 5> mlp_products(const MlpShape& s, int reps) {
@@ -42,27 +43,13 @@ std::array<double, 5> mlp_products(const MlpShape& s, int reps) {
   auto h = random_matrix(s.hidden, s.batch, 6), z = random_matrix(s.classes, s.batch, 7);
   auto dw2 = random_matrix(s.classes, s.hidden, 8), dh = random_matrix(s.hidden, s.batch, 9);
   auto dw1 = random_matrix(s.hidden, s.input, 10);
-  const auto no = CblasNoTrans, yes = CblasTrans;
-  const auto cm = CblasColMajor;
-  return {
-      seconds_per_call(reps, [&] { cblas_sgemm(cm, no, no, s.hidden, s.batch, s.input, 1, w1.data(), s.hidden, x.data(), s.input, 0, h.data(), s.hidden); }),
-      seconds_per_call(reps, [&] { cblas_sgemm(cm, no, no, s.classes, s.batch, s.hidden, 1, w2.data(), s.classes, h.data(), s.hidden, 0, z.data(), s.classes); }),
-      seconds_per_call(reps, [&] { cblas_sgemm(cm, no, yes, s.classes, s.hidden, s.batch, 1, d2.data(), s.classes, h.data(), s.hidden, 0, dw2.data(), s.classes); }),
-      seconds_per_call(reps, [&] { cblas_sgemm(cm, yes, no, s.hidden, s.batch, s.classes, 1, w2.data(), s.classes, d2.data(), s.classes, 0, dh.data(), s.hidden); }),
-      seconds_per_call(reps, [&] { cblas_sgemm(cm, no, yes, s.hidden, s.input, s.batch, 1, d1.data(), s.hidden, x.data(), s.input, 0, dw1.data(), s.hidden); })};
+  return {seconds_per_call(reps, [&] { product(false, false, w1, x, h); }),
+          seconds_per_call(reps, [&] { product(false, false, w2, h, z); }),
+          seconds_per_call(reps, [&] { product(false, true, d2, h, dw2); }),
+          seconds_per_call(reps, [&] { product(true, false, w2, d2, dh); }),
+          seconds_per_call(reps, [&] { product(false, true, d1, x, dw1); })};
 }
 
-const char* core_name() { return openblas_get_corename(); }
-
-#else  // built without OpenBLAS: no numbers
-
-std::array<double, 5> mlp_products(const MlpShape&, int) {
-  constexpr double none = std::numeric_limits<double>::quiet_NaN();
-  return {none, none, none, none, none};
-}
-
-const char* core_name() { return "none (built without OpenBLAS)"; }
-
-#endif
+std::string core_name() { return detail::openblas_kernel(); }
 
 }  // namespace decent::bench::openblas

@@ -3,6 +3,7 @@
 /// Eigen compiled for AVX2+FMA (the library's flags), Eigen compiled with AVX-512, and OpenBLAS's sgemm.
 /// Only plain numbers cross these functions, so each variant can be compiled with its own flags.
 #include <array>
+#include <string>
 
 namespace decent::bench {
 
@@ -34,8 +35,8 @@ bool avx512();
 }
 namespace openblas {
 std::array<double, 5> mlp_products(const MlpShape& shape, int reps);
-/// The kernel OpenBLAS picked for this CPU (openblas_get_corename), e.g. "SkylakeX" or "Prescott".
-const char* core_name();
+/// The kernel of the OpenBLAS copy decent loads (openblas_get_corename), e.g. "SkylakeX" or "Prescott".
+std::string core_name();
 }  // namespace openblas
 
 }  // namespace decent::bench

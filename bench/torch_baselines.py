@@ -6,6 +6,8 @@
 Cases (each prints JSON lines starting with {"bench": ..., like the C++ benchmarks; see bench/measure.hpp):
   env      the torch version, threads and the OpenBLAS kernel in use (openblas_get_corename via ctypes)
   mlp      P3: MLP 784-256-10 training step, batch 64, SGD momentum 0.9, one thread; seconds per step
+  mlp-loop P3: the same MLP trained on Fashion-MNIST batches in a user's loop; seconds per step (long - short run)
+  cnn      P8: lenet5 or cnn-small (--model) training step at --batch and evaluation pass at --eval-batch
   topk     P4: torch.topk on 1e7 standard normal floats, k = 1e5, of the magnitudes (what top-k sparsification
            needs) and of the values alone
   ddp      P5: DistributedDataParallel (gloo, 2 processes) on Fashion-MNIST, all-reduce every step; time to a
@@ -160,6 +162,42 @@ def case_cnn(args):
           f"{args.eval_batch / e:.0f} samples/s", file=sys.stderr)
 
 
+def case_mlp_loop(args):
+    """P3, the loop users run: the MLP trained on Fashion-MNIST, a fresh permutation of the training set per epoch
+    and batches gathered from it, as a user's loop does; seconds per step as the difference of a --long and a
+    --short run over the step difference (the short and long runs alternate)."""
+    torch.manual_seed(args.seed)
+    images, labels = load_fashion_mnist(True)
+
+    def run(steps):
+        model = mlp_model(args.hidden)
+        optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
+        criterion = nn.CrossEntropyLoss()
+        order = torch.randperm(images.shape[0])
+        position = 0
+        start = time.perf_counter()
+        for _ in range(steps):
+            if position + args.batch > order.shape[0]:
+                order, position = torch.randperm(images.shape[0]), 0
+            index = order[position:position + args.batch]
+            position += args.batch
+            optimizer.zero_grad(set_to_none=True)
+            loss = criterion(model(images[index]), labels[index])
+            loss.backward()
+            optimizer.step()
+        return time.perf_counter() - start
+
+    run(100)  # warm-up
+    per_step = []
+    for _ in range(args.repeats):
+        short, long = run(args.short), run(args.long)
+        per_step.append((long - short) / (args.long - args.short))
+    line("P3", "torch_mlp_loop", batch=args.batch, hidden=args.hidden, short=args.short, long=args.long,
+         **samples_fields(per_step))
+    step = statistics.median(per_step)
+    print(f"P3 torch mlp loop: {1e3 * step:.3f} ms per step = {args.batch / step:.0f} samples/s", file=sys.stderr)
+
+
 def case_topk(args):
     generator = torch.Generator().manual_seed(0)
     x = torch.randn(int(args.d), generator=generator)
@@ -280,7 +318,9 @@ def case_ddp(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("case", choices=["env", "mlp", "cnn", "topk", "ddp"])
+    parser.add_argument("case", choices=["env", "mlp", "mlp-loop", "cnn", "topk", "ddp"])
+    parser.add_argument("--short", type=int, default=200, help="mlp-loop: steps of the short run")
+    parser.add_argument("--long", type=int, default=3200, help="mlp-loop: steps of the long run")
     parser.add_argument("--model", default="cnn-small", help="cnn: lenet5 | cnn-small")
     parser.add_argument("--eval-batch", type=int, default=1024, help="cnn: samples of the evaluation pass")
     parser.add_argument("--repeats", type=int, default=7)
@@ -297,7 +337,7 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    {"env": case_env, "mlp": case_mlp, "cnn": case_cnn, "topk": case_topk, "ddp": case_ddp}[args.case](args)
+    {"env": case_env, "mlp": case_mlp, "mlp-loop": case_mlp_loop, "cnn": case_cnn, "topk": case_topk, "ddp": case_ddp}[args.case](args)
 
 
 if __name__ == "__main__":

@@ -301,7 +301,9 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
     ("weight-decay", po::value(&c.weight_decay)->default_value(c.weight_decay), "L2 weight decay")
     ("clip-value", po::value(&c.clip_value)->default_value(c.clip_value), "clamp gradient entries to [-c, c] (0 = off)")
     ("clip-norm", po::value(&c.clip_norm)->default_value(c.clip_norm), "rescale gradients above this norm (0 = off)")
-    ("batch", po::value(&c.batch)->default_value(c.batch), "mini-batch size per node");
+    ("batch", po::value(&c.batch)->default_value(c.batch), "mini-batch size per node")
+    ("flush-denormals", po::value(&c.flush_denormals)->default_value(true, "true"),
+     "treat subnormal floats as zero while training (x86 FTZ/DAZ; true/false)");
 
   po::variables_map vm;
   try {

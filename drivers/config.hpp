@@ -101,6 +101,7 @@ struct TrainConfig {
   double weight_decay = 0;
   double clip_value = 0, clip_norm = 0;
   int batch = 32;
+  bool flush_denormals = true;  // FTZ/DAZ while training (docs/performance.md)
 
   std::string config_file;  // where values came from, if a file was used
   std::string ini;          // every key = value, as an INI text (recorded in the HDF5 file)

@@ -416,6 +416,7 @@ int run_zo(const TrainConfig& c, const Comm& world, const std::string& command) 
   options.verify_every = c.zo_verify_every;
   options.eval_every = c.eval_every;
   options.seed = c.seed;
+  options.flush_denormals = c.flush_denormals;
   const std::uint64_t step_bytes = zo_step_bytes(c.nodes, c.batch, options.scalar);
   const std::uint64_t announced = static_cast<std::uint64_t>(c.steps) * step_bytes;
   const long long scalars = static_cast<long long>(c.nodes) * c.batch;
@@ -502,6 +503,7 @@ int run_federated(const TrainConfig& c, const Comm& world, const std::string& co
   options.sampling = c.sampling == "shuffled" ? SamplingMode::shuffled_epochs : SamplingMode::with_replacement;
   options.eval_every = c.eval_every;
   options.seed = c.seed;
+  options.flush_denormals = c.flush_denormals;
   const std::uint64_t announced = federated_bytes(options, model->parameter_count());
 
   if (root) {
@@ -681,6 +683,7 @@ int run(const TrainConfig& c, const Comm& world, const std::string& command) {
     std::printf("  model     %s, %zu parameters; batch %d, %s\n", model->describe().c_str(), dim, c.batch,
                 lr.describe().c_str());
     std::printf("  products  %s\n", gemm_info().description.c_str());
+    std::printf("  cpu       %s\n", gemm_info().cpu.c_str());
     // A random graph's single round says little (its ||W - J|| can exceed 1): report its measured rate.
     if (algorithm != Algorithm::server && topology->period() >= 1)
       std::printf("  topology  %s (%s weights), spectral gap %.4g\n", topology->name().c_str(),
@@ -734,6 +737,7 @@ int run(const TrainConfig& c, const Comm& world, const std::string& command) {
   options.sampling = c.sampling == "shuffled" ? SamplingMode::shuffled_epochs : SamplingMode::with_replacement;
   options.eval_every = c.eval_every;
   options.seed = c.seed;
+  options.flush_denormals = c.flush_denormals;
   const std::string mode = progress_mode(c);
   options.progress_every = progress_every(mode, c.steps);
   const InjectedFailure injected = InjectedFailure::from_environment();

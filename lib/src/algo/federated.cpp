@@ -1,5 +1,6 @@
 #include "decent/algo/federated.hpp"
 
+#include "algo/denormals.hpp"
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -525,6 +526,7 @@ FederatedResult train_federated(const Comm& comm, const Placement& placement, co
                                 const std::vector<std::vector<Eigen::Index>>& local_shards, const Dataset& test_data,
                                 const Sgd& sgd, const LrSchedule& lr, Recorder* recorder,
                                 const std::function<void(const TrainProgress&)>& progress) {
+  const detail::FlushDenormals flush(options.flush_denormals);
   FederatedLoop loop(comm, placement, options, model, train_data, local_shards, test_data, sgd, lr, recorder);
   return loop.run(progress);
 }

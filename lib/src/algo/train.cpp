@@ -1,5 +1,6 @@
 #include "decent/algo/train.hpp"
 
+#include "algo/denormals.hpp"
 #include "algo/progress.hpp"
 
 #include <algorithm>
@@ -636,6 +637,7 @@ TrainResult train(const Comm& comm, const Placement& placement, const TrainOptio
                   const Dataset& test_data, const Topology& topology, const Schedule& schedule, const Sgd& sgd,
                   const LrSchedule& lr, Recorder* recorder, const std::function<void(const TrainProgress&)>& progress) {
   if (options.eval_every < 1) throw std::invalid_argument("train: eval-every must be >= 1");
+  const detail::FlushDenormals flush(options.flush_denormals);
   Loop loop(comm, placement, options, model, train_data, local_shards, test_data, topology, schedule, sgd, lr, recorder);
   return loop.run(progress);
 }

@@ -1,5 +1,6 @@
 #include "decent/algo/zo.hpp"
 
+#include "algo/denormals.hpp"
 #include "algo/progress.hpp"
 
 #include <array>
@@ -312,6 +313,7 @@ ZoResult train_zo(const Comm& comm, const Placement& placement, const ZoOptions&
                   const Dataset& train_data, const std::vector<std::vector<Eigen::Index>>& local_shards,
                   const Dataset& test_data, const LrSchedule& lr, Recorder* recorder,
                   const std::function<void(const TrainProgress&)>& progress) {
+  const detail::FlushDenormals flush(options.flush_denormals);
   ZoLoop loop(comm, placement, options, model, train_data, local_shards, test_data, lr, recorder);
   return loop.run(progress);
 }

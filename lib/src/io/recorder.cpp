@@ -114,6 +114,7 @@ Recorder::Recorder(const Comm& comm, const Placement& placement, const std::stri
     h5::write_attribute(root, "decent_version", version());
     h5::write_attribute(root, "git_commit", git_commit());
     h5::write_attribute(root, "gemm", gemm_info().description);
+    h5::write_attribute(root, "cpu", gemm_info().cpu);
     h5::write_attribute(root, "config", info.config);
     h5::write_attribute(root, "command_line", info.command_line);
     h5::write_attribute(root, "n_nodes", static_cast<std::int64_t>(placement.nodes()));

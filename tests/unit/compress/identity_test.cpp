@@ -10,7 +10,7 @@
 
 using namespace decent;
 
-TEST_CASE("none round-trips every bit, inf, NaN and -0 included; layout [d][d x f32]", "[compress][identity]") {
+TEST_CASE("none round-trips every bit, inf, NaN and -0 included, layout [d][d x f32]", "[compress][identity]") {
   Rng rng(1);
   Identity c;
   Eigen::VectorXf x(7);

@@ -91,7 +91,7 @@ TEST_CASE("top_k_indices for large d: the sampled prefilter, its fallback and ti
   CHECK_THROWS_AS(top_k_indices(bad, 100, indices, scratch), std::invalid_argument);
 }
 
-TEST_CASE("top_k_indices: all-equal magnitudes keep the first k; -0 and +0 tie", "[compress][top_k]") {
+TEST_CASE("top_k_indices: all-equal magnitudes keep the first k, -0 and +0 tie", "[compress][top_k]") {
   std::vector<std::uint32_t> indices;
   std::vector<float> scratch;
   Eigen::VectorXf x(6);

@@ -32,7 +32,7 @@ TEST_CASE("dropout: the gradient passes through the same mask", "[model][dropout
   test::check_layer_gradients(layer, 5, 29, {true, &stream});
 }
 
-TEST_CASE("dropout: refuses p outside [0, 1) and training without a stream", "[model][dropout]") {
+TEST_CASE("dropout: refuses p below 0 or from 1 on, and training without a stream", "[model][dropout]") {
   CHECK_THROWS_WITH(Dropout<float>(1.0), Contains("p must be in [0, 1)"));
   CHECK_THROWS_WITH(Dropout<float>(-0.1), Contains("p must be in [0, 1)"));
   Dropout<float> layer(0.1);

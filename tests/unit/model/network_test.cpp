@@ -117,7 +117,7 @@ TEST_CASE("network: the plain objective and unit weights agree", "[model][networ
   CHECK((a - b).cwiseAbs().maxCoeff() < 1e-14);
 }
 
-TEST_CASE("network: per-sample losses average to the loss; correctness follows the argmax", "[model][network]") {
+TEST_CASE("network: per-sample losses average to the loss, correctness follows the argmax", "[model][network]") {
   const Network<double> net = tiny("dense(4) relu dense(3)", {5, 1, 1}, 0.2);
   const Eigen::VectorXd p = initialized(net, 6);
   const Eigen::MatrixXd x = samples(5, 7, 7);

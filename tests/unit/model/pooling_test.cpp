@@ -51,7 +51,7 @@ TEST_CASE("pooling: forward equals the direct loop, gradients match central diff
     }
 }
 
-TEST_CASE("max pooling: the gradient goes to the first maximum; NaN propagates", "[model][pooling]") {
+TEST_CASE("max pooling: the gradient goes to the first maximum, NaN propagates", "[model][pooling]") {
   Pool2d<float> layer(PoolKind::max, 2, 2);
   layer.bind({1, 2, 2}, Gain::linear);
   const float nan = std::numeric_limits<float>::quiet_NaN();

@@ -83,7 +83,7 @@ TEST_CASE("sequence: the initialization gain follows the next activation", "[mod
   CHECK(variance(s.offset(3), 200 * 400) == Approx(2.0 / 600).epsilon(0.03));
 }
 
-TEST_CASE("sequence: flatten hands memory on; run stops where asked; back needs a full run", "[model][sequence]") {
+TEST_CASE("sequence: flatten hands memory on, run stops where asked, back needs a full run", "[model][sequence]") {
   Sequence<float> s;
   s.add(std::make_unique<Flatten<float>>());
   s.add(std::make_unique<Dense<float>>(2));

@@ -52,7 +52,7 @@ TEST_CASE("schedule: blocks of H steps, and a shorter last block", "[schedule]")
   CHECK(comm_steps(Schedule(once)) == std::vector<std::int64_t>{9});
 }
 
-TEST_CASE("schedule: merges replace gossip; periodic merges are independent of H", "[schedule]") {
+TEST_CASE("schedule: merges replace gossip, periodic merges are independent of H", "[schedule]") {
   auto o = options(12, 2);
   o.merge_every = 5;
   const Schedule s(o);

@@ -42,6 +42,8 @@ std::vector<double> spread_durations(int clients, double spread_percent);
 
 /// Everything train_federated needs besides the objects it is given.
 struct FederatedOptions {
+  /// Flush subnormal floats to zero while training (as TrainOptions::flush_denormals).
+  bool flush_denormals = true;
   AggregationRule rule = AggregationRule::fedavg;
   /// tau_i: virtual time one job (local_steps SGD steps) takes on client i; one finite value > 0 per client.
   std::vector<double> durations;

@@ -53,6 +53,10 @@ struct TrainOptions {
   SamplingMode sampling = SamplingMode::shuffled_epochs;
   std::int64_t eval_every = 100;       ///< evaluate after steps t with (t+1) % eval_every == 0, and after the last
   std::int64_t progress_every = 10;    ///< call the progress callback after every K steps
+  /// Flush subnormal floats to zero while training (x86 FTZ and DAZ; docs/performance.md): on some CPUs each
+  /// subnormal operation costs up to a hundred cycles. Results differ from an unflushed run only where a value
+  /// falls below 1.2e-38.
+  bool flush_denormals = true;
   std::uint64_t seed = 1;
   /// Landscape probes: -1 never, 0 only after the last step (before its merge), K > 0 after every K steps
   /// and the last. A probe step is also an eval step.

@@ -67,6 +67,8 @@ std::uint64_t parameter_hash(const Eigen::Ref<const Eigen::VectorXf>& params) no
 
 /// Everything train_zo needs besides the objects it is given.
 struct ZoOptions {
+  /// Flush subnormal floats to zero while training (as TrainOptions::flush_denormals).
+  bool flush_denormals = true;
   std::int64_t steps = 600;               ///< training steps
   Eigen::Index batch = 32;                ///< samples per node per step; each sample gets its own perturbation
   SamplingMode sampling = SamplingMode::shuffled_epochs;

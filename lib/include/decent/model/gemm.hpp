@@ -10,12 +10,16 @@ enum class GemmBackend { eigen, openblas };
 
 /// The backend chosen for this process and why. Chosen once, at the first product, from the environment:
 /// DECENT_GEMM = auto (the default) | eigen | openblas. `auto` loads libopenblas.so.0 at run time (no link
-/// dependency) and uses it when its kernel has AVX2 or better; otherwise, and for products below
-/// `openblas_min_flops`, Eigen. Products are deterministic per backend and kernel, not across them.
+/// dependency) and uses it when its kernel uses at least the instruction set this build's Eigen was compiled
+/// for (AVX2 or AVX-512); otherwise, and for products below `openblas_min_flops`, Eigen. Products are
+/// deterministic per backend and kernel, not across them (docs/performance.md, "Matrix products").
 struct GemmInfo {
   GemmBackend backend = GemmBackend::eigen;
   std::string kernel;       ///< OpenBLAS's core name (e.g. "SkylakeX"), empty for Eigen
-  std::string description;  ///< e.g. "openblas SkylakeX (products of >= 13824 multiply-adds; ...)", "eigen (...)"
+  std::string description;  ///< e.g. "openblas SkylakeX (products of >= 13824 multiply-adds; ...)", "eigen avx2 (...)"
+  std::string cpu;          ///< the CPU's model name and widest vector instructions, e.g. "AMD EPYC (avx2)"
+  std::string eigen_isa;    ///< what Eigen's products were compiled for: "avx512", "avx2" or "sse"
+  std::string note;         ///< set when a private OpenBLAS copy replaced one loaded before with a weaker kernel
   double openblas_min_flops = 0;
 };
 
