@@ -369,6 +369,21 @@ def main():
     for row in table.rows:
         out.append("| " + " | ".join(str(cell).replace("|", "/") for cell in row) + " |")
     out.append("")
+    history = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+    earlier = sorted(f for f in os.listdir(history) if f.endswith(".md")) if os.path.isdir(history) else []
+    if earlier:
+        out.append("## Earlier runs on other CPU kinds\n")
+        out.append("Whole tables of earlier `bench/run_all` runs, each on the one machine its own Machine table names "
+                   "(their rows hold for that CPU kind only):\n")
+        for name in earlier:
+            cpu = flags = "?"
+            for text in read_text(os.path.join(history, name)).splitlines():
+                if text.startswith("| CPU |"):
+                    cpu = text.split("|")[2].strip()
+                if text.startswith("| SIMD flags |"):
+                    flags = text.split("|")[2].strip()
+            out.append(f"- [results/{name}](results/{name}): {cpu}, {flags}")
+        out.append("")
     out.append("## Runs\n")
     for pid in lines_of:
         out.append(f"### {pid} ({modes[pid]}, started {dates[pid]})\n")

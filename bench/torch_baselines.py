@@ -299,9 +299,19 @@ def case_ddp(args):
     for repeat in range(args.repeats):
         run_args = argparse.Namespace(**vars(args))
         run_args.seed = args.seed + repeat
-        queue = context.SimpleQueue()
-        mp.spawn(ddp_worker, args=(2, run_args, free_port(), queue), nprocs=2, join=True)
-        result = queue.get()
+        queue = context.Queue()
+        workers = mp.start_processes(ddp_worker, args=(2, run_args, free_port(), queue), nprocs=2, join=False,
+                                     start_method="spawn")
+        result = queue.get(timeout=1800)  # rank 0's result, put before it tears down
+        # gloo's teardown (destroy_process_group) was seen to spin forever in one worker after the other had left
+        # (seed 2 of a run on 2026-12-03): the result is in, so a worker still there after 60 s is ended.
+        deadline = time.time() + 60
+        while not workers.join(timeout=1) and time.time() < deadline:
+            pass
+        for process in workers.processes:
+            if process.is_alive():
+                print(f"P5 ddp seed {run_args.seed}: a worker hung in teardown; terminated", file=sys.stderr)
+                process.terminate()
         print(f"P5 ddp seed {run_args.seed}: {result}", file=sys.stderr)
         if result["seconds"] is None:
             line("P5", "ddp_time_to_accuracy_missed", seed=run_args.seed, **result)
