@@ -22,11 +22,7 @@ using bench::Line;
 
 namespace {
 
-double timed(int k, const std::function<void()>& op) {
-  const double start = bench::now();
-  for (int i = 0; i < k; ++i) op();
-  return (bench::now() - start) / k;
-}
+double timed(int k, const std::function<void()>& op) { return bench::mean_seconds(k, op); }
 
 int calls_for(double seconds, const std::function<void()>& op) {
   op();

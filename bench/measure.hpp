@@ -23,6 +23,14 @@ inline double now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+/// Mean seconds per call of `op` over k back-to-back calls.
+template <class Op>
+double mean_seconds(int k, Op&& op) {
+  const double start = now();
+  for (int i = 0; i < k; ++i) op();
+  return (now() - start) / k;
+}
+
 /// The median of the samples (the mean of the middle two for an even count).
 inline double median(std::vector<double> v) {
   if (v.empty()) return std::nan("");

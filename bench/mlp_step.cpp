@@ -110,11 +110,7 @@ int main(int argc, char** argv) {
       sink += model.loss_and_gradient(params, batch, grad);
       sgd.step(params, grad, state, 0.01f);
     };
-    auto timed = [](int k, const std::function<void()>& op) {
-      const double start = bench::now();
-      for (int i = 0; i < k; ++i) op();
-      return (bench::now() - start) / k;
-    };
+    const auto timed = [](int k, const std::function<void()>& op) { return bench::mean_seconds(k, op); };
     step();
     const int k = forced > 0 ? forced
                              : std::max(1, static_cast<int>(std::lround(seconds / std::max(timed(1, step), 1e-9))));

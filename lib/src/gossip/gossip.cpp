@@ -272,13 +272,7 @@ RoundStats Gossip::merge(Eigen::Ref<Eigen::MatrixXf> x) {
   comm_.allreduce(std::span<double>(sum_.data(), dim_), ReduceOp::sum);
   const Eigen::VectorXf mean = (sum_ / static_cast<double>(placement_.nodes())).cast<float>();
   x.colwise() = mean;
-  RoundStats stats;
-  const int p = comm_.size();
-  if (p > 1) {
-    stats.bytes_sent = static_cast<std::uint64_t>(2.0 * (p - 1) / p * 8.0 * static_cast<double>(dim_));
-    stats.messages_sent = 2 * (p - 1);
-  }
-  return stats;
+  return merge_stats(dim_);
 }
 
 RoundStats Gossip::merge(Eigen::Ref<Eigen::MatrixXf> x, std::span<const IndexRange> ranges) {
@@ -310,10 +304,14 @@ RoundStats Gossip::merge(Eigen::Ref<Eigen::MatrixXf> x, std::span<const IndexRan
       at += r.length;
     }
   }
+  return merge_stats(static_cast<std::size_t>(total));
+}
+
+RoundStats Gossip::merge_stats(std::size_t values) const {
   RoundStats stats;
   const int p = comm_.size();
   if (p > 1) {
-    stats.bytes_sent = static_cast<std::uint64_t>(2.0 * (p - 1) / p * 8.0 * static_cast<double>(total));
+    stats.bytes_sent = static_cast<std::uint64_t>(2.0 * (p - 1) / p * 8.0 * static_cast<double>(values));
     stats.messages_sent = 2 * (p - 1);
   }
   return stats;
