@@ -108,7 +108,11 @@ inline void check_network_gradient(const Network<double>& net, VectorD params, c
   if (objective.rng) o.rng = &stream;
   net.loss_and_gradient(params.data(), xs, o, grad.data());
   VectorD scratch(net.parameter_count());
+  // The plain objective without a stream is the inference loss: no gradient needed for the differences.
+  const bool plain = objective.soft_targets.empty() && objective.sample_weights.empty() &&
+                     objective.feature_gradient.empty() && !objective.rng;
   const auto total = [&]() {
+    if (plain) return net.loss(params.data(), xs, objective.labels);
     Rng s = stream_start;
     BasicObjective<double> again = objective;
     if (objective.rng) again.rng = &s;

@@ -314,11 +314,7 @@ private:
     double sum = 0;
     for (std::int64_t step = 0; step < options_.local_steps; ++step) {
       samplers_[s].next(train_, batch_);
-      Objective objective;
-      objective.labels = batch_.labels;
-      objective.targets = std::span<const float>(batch_.targets.data(), static_cast<std::size_t>(batch_.targets.size()));
-      objective.rng = &dropout_[s];
-      const float loss = model_.loss_and_gradient(x, batch_.x, objective, grad_);
+      const float loss = model_.loss_and_gradient(x, batch_.x, objective_of(batch_, &dropout_[s]), grad_);
       if (!std::isfinite(loss) && first_bad_version_ < 0) {
         first_bad_version_ = version;
         first_bad_client_ = first_ + k;

@@ -276,12 +276,8 @@ private:
       samplers_[k].next(train_, batches_[k]);
       const auto col = static_cast<Eigen::Index>(k);
       const Eigen::Index g_col = keep_gradients_ ? col : 0;
-      const Batch& batch = batches_[k];
-      Objective objective;
-      objective.labels = batch.labels;
-      objective.targets = std::span<const float>(batch.targets.data(), static_cast<std::size_t>(batch.targets.size()));
-      objective.rng = &dropout_[k];
-      losses_[k] = model_.loss_and_gradient(x().col(col), batch.x, objective, g().col(g_col));
+      losses_[k] = model_.loss_and_gradient(x().col(col), batches_[k].x, objective_of(batches_[k], &dropout_[k]),
+                                            g().col(g_col));
       if (!std::isfinite(losses_[k]) && first_bad_step_ < 0) {
         first_bad_step_ = t;
         first_bad_node_ = gossip_.first_node() + static_cast<int>(k);

@@ -4,6 +4,7 @@
 #include <span>
 
 #include "decent/core/random.hpp"
+#include "decent/model/batch.hpp"
 
 namespace decent {
 
@@ -30,5 +31,14 @@ struct BasicObjective {
 
 /// The objective of float models.
 using Objective = BasicObjective<float>;
+
+/// The plain objective of a mini-batch (its labels or targets), drawing stochastic layers from `rng`.
+inline Objective objective_of(const Batch& batch, Rng* rng) {
+  Objective objective;
+  objective.labels = batch.labels;
+  objective.targets = std::span<const float>(batch.targets.data(), static_cast<std::size_t>(batch.targets.size()));
+  objective.rng = rng;
+  return objective;
+}
 
 }  // namespace decent
