@@ -60,11 +60,9 @@ void in_range(const std::string& key, double value, double low, double high, con
 
 void check_compression(const TrainConfig& c) {
   try {
-    make_compressor(c.compressor);
+    check_compressor_spec(c.compressor);
   } catch (const std::invalid_argument& e) {
-    // A well-formed lowrank:R still needs the model's layout, which exists only later.
-    if (std::string(e.what()).find("needs the model's matrix layout") == std::string::npos)
-      throw config_error(std::string("compressor: ") + e.what());
+    throw config_error(std::string("compressor: ") + e.what());
   }
   one_of("error-feedback", c.error_feedback, {"none", "ef", "ef21", "ef21-sgdm", "econtrol"});
   if (!(c.econtrol_eta >= 0 && c.econtrol_eta < 1e30))

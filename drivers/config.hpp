@@ -7,12 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "decent/core/error.hpp"
+
 namespace decent::driver {
 
 /// A bad configuration: what() names the key and what is allowed. Drivers exit with code 2.
-class config_error : public std::runtime_error {
+class config_error : public input_error {
 public:
-  using std::runtime_error::runtime_error;
+  using input_error::input_error;
 };
 
 struct TrainConfig {

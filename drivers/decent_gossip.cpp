@@ -149,9 +149,7 @@ int main(int argc, char** argv) {
   } catch (const po::error& e) {
     return driver::bad_input("decent-gossip", std::invalid_argument(driver::error_message(e) + " (see decent-gossip --help)"),
                              errors);
-  } catch (const std::invalid_argument& e) {
-    return driver::bad_input("decent-gossip", e, errors);
-  } catch (const topology_file_error& e) {
+  } catch (const std::invalid_argument& e) {  // the input-error branch (decent/core/error.hpp)
     return driver::bad_input("decent-gossip", e, errors);
   } catch (const std::bad_alloc&) {
     // Sizes come from the options, so this is normally every rank's failure too.

@@ -363,11 +363,9 @@ Problem load_problem(const TrainConfig& c, const Comm& world, const Placement& p
   try {
     p.model = make_model(model);
   } catch (const spec_error& e) {
-    // The spec's messages start with "layers: "; a preset's name the model and its input instead.
-    const std::string what = e.what();
-    if (c.model == "layers") throw driver::config_error(what);
-    throw driver::config_error("model: " + c.model + " on input " + model.input.to_string() + ": " +
-                               what.substr(what.rfind("layers: ", 0) == 0 ? 8 : 0));
+    // A preset's problem names the model and its input instead of the layers key.
+    if (c.model == "layers") throw;
+    throw driver::config_error("model: " + c.model + " on input " + model.input.to_string() + ": " + e.problem());
   }
   return p;
 }
@@ -828,15 +826,9 @@ int main(int argc, char** argv) {
   } catch (const zo_drift_error& e) {  // thrown on every rank alike
     if (root) std::cerr << "decent-train: " << e.what() << "; the output file is marked finished = 0\n";
     return exit_drift;
-  } catch (const driver::config_error& e) {
-    return driver::bad_input("decent-train", e, errors);
   } catch (const std::invalid_argument& e) {
-    return driver::bad_input("decent-train", e, errors);
-  } catch (const data_error& e) {
-    return driver::bad_input("decent-train", e, errors);
-  } catch (const checkpoint_error& e) {
-    return driver::bad_input("decent-train", e, errors);
-  } catch (const topology_file_error& e) {
+    // The input-error branch (decent/core/error.hpp): configuration, data, topology and checkpoint files,
+    // model specs, and values a library function refuses.
     return driver::bad_input("decent-train", e, errors);
   } catch (const std::bad_alloc&) {
     // Sizes come from the options, so this is normally every rank's failure too.

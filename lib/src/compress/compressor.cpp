@@ -96,8 +96,14 @@ const char* const allowed_specs =
     "none, topk:F, topk:K, randk:F, randk:K, randk-unbiased:F, randk-unbiased:K, qsgd:S, sign, fp16, natural, "
     "lowrank:R (F a fraction in (0, 1] written with '.' or 'e', K, S and R positive integers)";
 
+/// A malformed spec, already described in full (told apart by type from the sparsity's own refusals).
+class spec_problem : public std::invalid_argument {
+public:
+  using std::invalid_argument::invalid_argument;
+};
+
 [[noreturn]] void bad_spec(std::string_view spec, const std::string& problem) {
-  throw std::invalid_argument("compressor spec '" + std::string(spec) + "': " + problem + "; allowed: " +
+  throw spec_problem("compressor spec '" + std::string(spec) + "': " + problem + "; allowed: " +
                               allowed_specs);
 }
 
@@ -115,14 +121,17 @@ Sparsity parse_sparsity(std::string_view spec, std::string_view text) {
     if (text.find_first_of(".eE") != std::string_view::npos)
       return Sparsity::fraction(parse_number<double>(spec, text, "fraction F"));
     return Sparsity::count(parse_number<std::int64_t>(spec, text, "count K"));
+  } catch (const spec_problem&) {
+    throw;
   } catch (const std::invalid_argument& e) {
-    if (std::string_view(e.what()).starts_with("compressor spec")) throw;
     bad_spec(spec, e.what());
   }
 }
 
-// The layout is null for the overload without one.
-std::unique_ptr<Compressor> build(std::string_view spec, const std::span<const MatrixBlock>* layout) {
+// The layout is null for the overload without one; `syntax_only` checks a lowrank spec without one and
+// returns nullptr for it.
+std::unique_ptr<Compressor> build(std::string_view spec, const std::span<const MatrixBlock>* layout,
+                                  bool syntax_only = false) {
   const auto colon = spec.find(':');
   const std::string_view kind = spec.substr(0, colon);
   const bool has_param = colon != std::string_view::npos;
@@ -145,6 +154,7 @@ std::unique_ptr<Compressor> build(std::string_view spec, const std::span<const M
   if (kind == "lowrank") {
     const auto rank = parse_number<std::int64_t>(spec, param, "rank R");
     if (rank < 1) bad_spec(spec, "rank R must be >= 1");
+    if (layout == nullptr && syntax_only) return nullptr;
     if (layout == nullptr)
       bad_spec(spec, "lowrank needs the model's matrix layout: call make_compressor(spec, model.matrix_blocks())");
     try {
@@ -162,6 +172,8 @@ std::unique_ptr<Compressor> build(std::string_view spec, const std::span<const M
 }  // namespace
 
 std::unique_ptr<Compressor> make_compressor(std::string_view spec) { return build(spec, nullptr); }
+
+void check_compressor_spec(std::string_view spec) { build(spec, nullptr, true); }
 
 std::unique_ptr<Compressor> make_compressor(std::string_view spec, std::span<const MatrixBlock> layout) {
   return build(spec, &layout);

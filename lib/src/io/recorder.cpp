@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "decent/core/error.hpp"
 #include "decent/core/version.hpp"
 #include "decent/model/gemm.hpp"
 #include "decent/probe/landscape.hpp"
@@ -149,23 +150,24 @@ Recorder::Recorder(const Comm& comm, const Placement& placement, const std::stri
                                 std::to_string(comm.size()));
   Impl& m = *impl_;
   m.position = at;
-  on_root(comm, [&] {
+  // Reopening the run's own file to resume is about what the user gave: an input error (exit 2).
+  on_root<input_error>(comm, [&] {
     try {
       m.file = h5::open_snapshot_file(path);
     } catch (const h5::error&) {
-      throw std::runtime_error("resume: cannot reopen the run's output '" + path + "' (missing, not HDF5, or open in another program)");
+      throw input_error("resume: cannot reopen the run's output '" + path + "' (missing, not HDF5, or open in another program)");
     }
     const hid_t root = m.file.get();
     const std::int64_t nodes = h5::read_int_attribute(root, "n_nodes");
     if (nodes != placement.nodes())
-      throw std::runtime_error("resume: '" + path + "' records " + std::to_string(nodes) + " nodes, this run has " +
+      throw input_error("resume: '" + path + "' records " + std::to_string(nodes) + " nodes, this run has " +
                                std::to_string(placement.nodes()));
     // Opens an extendible dataset and cuts it back to `rows`, which it must hold.
     const auto reopen = [&](const std::string& name, std::int64_t rows) {
       h5::Id dataset = h5::open_dataset(root, name);
       const auto held = static_cast<std::int64_t>(h5::shape(dataset.get()).at(0));
       if (held < rows)
-        throw std::runtime_error("resume: '" + path + "' holds " + std::to_string(held) + " rows of /" + name +
+        throw input_error("resume: '" + path + "' holds " + std::to_string(held) + " rows of /" + name +
                                  ", the checkpoint expects at least " + std::to_string(rows));
       h5::set_rows(dataset.get(), static_cast<hsize_t>(rows));
       return dataset;
@@ -194,7 +196,7 @@ Recorder::Recorder(const Comm& comm, const Placement& placement, const std::stri
       for (const auto& [id, name] : parts)
         if (h5::exists(root, name)) *id = reopen(name, at.landscapes);
     } else if (at.landscapes > 0) {
-      throw std::runtime_error("resume: '" + path + "' has no /landscape, the checkpoint expects " +
+      throw input_error("resume: '" + path + "' has no /landscape, the checkpoint expects " +
                                std::to_string(at.landscapes) + " probes");
     }
     if (h5::exists(root, "final")) h5::remove(root, "final");

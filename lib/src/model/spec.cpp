@@ -31,7 +31,7 @@ std::string printable(char c) {
 }
 
 [[noreturn]] void fail(const std::string& what, std::size_t position, const std::string& token) {
-  throw spec_error("layers: " + what, position, token);
+  throw spec_error(what, position, token);
 }
 
 std::string at(const std::string& token, std::size_t position) {
@@ -321,13 +321,13 @@ ModelSpec parse_model_spec(std::string_view text) {
   ModelSpec spec;
   spec.text = std::string(text);
   spec.layers = parse_sequence({text, 1}, &spec.features);
-  if (spec.layers.empty()) throw spec_error("layers: the spec has no layers", 0, "");
+  if (spec.layers.empty()) throw spec_error("the spec has no layers", 0, "");
   return spec;
 }
 
 template <class T>
 Network<T> build_network(const ModelSpec& spec, TensorShape input, int classes, T label_smoothing) {
-  if (spec.layers.empty()) throw spec_error("layers: the spec has no layers", 0, "");
+  if (spec.layers.empty()) throw spec_error("the spec has no layers", 0, "");
   const TensorShape out = check_shapes<T>(spec.layers, input);
   const LayerSpec& last = spec.layers.back();
   if (out != TensorShape{classes, 1, 1})

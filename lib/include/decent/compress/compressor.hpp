@@ -94,6 +94,9 @@ std::unique_ptr<Compressor> make_compressor(std::string_view spec);
 /// As make_compressor(spec), and builds lowrank:R over `layout` (e.g. Model::matrix_blocks()); other specs
 /// ignore the layout. Throws std::invalid_argument for a bad spec or, with lowrank, an empty or invalid layout.
 std::unique_ptr<Compressor> make_compressor(std::string_view spec, std::span<const MatrixBlock> layout);
+/// Checks a spec's form without building it: std::invalid_argument as make_compressor(spec) would throw, except
+/// that a well-formed lowrank:R passes (it needs the model's layout only when it is built).
+void check_compressor_spec(std::string_view spec);
 /// The spec forms make_compressor accepts, for help texts.
 std::vector<std::string> compressor_names();
 

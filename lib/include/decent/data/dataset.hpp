@@ -7,6 +7,7 @@
 
 #include <Eigen/Core>
 
+#include "decent/core/error.hpp"
 #include "decent/core/tensor_shape.hpp"
 
 namespace decent {
@@ -37,9 +38,9 @@ struct Dataset {
 /// Malformed input file. what() names the file and where the problem is (the byte offset in a binary
 /// file, counted in the uncompressed stream for gzip files; the 1-based line in a text file) and what
 /// was expected there.
-class data_error : public std::runtime_error {
+class data_error : public input_error {
 public:
-  using std::runtime_error::runtime_error;
+  using input_error::input_error;
 };
 
 /// A copy of the samples `indices` (in that order; repeats allowed) with the same dim and classes.

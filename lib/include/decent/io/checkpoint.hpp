@@ -7,15 +7,16 @@
 #include <string>
 #include <vector>
 
+#include "decent/core/error.hpp"
 #include "decent/mpi/comm.hpp"
 #include "decent/placement/placement.hpp"
 
 namespace decent {
 
 /// A checkpoint cannot be written, read or used; what() names the file and the problem.
-class checkpoint_error : public std::runtime_error {
+class checkpoint_error : public input_error {
 public:
-  using std::runtime_error::runtime_error;
+  using input_error::input_error;
 };
 
 /// Writes a checkpoint to `path` + ".tmp" and renames it to `path` on commit(), so `path` always holds

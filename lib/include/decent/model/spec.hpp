@@ -9,22 +9,27 @@
 #include <utility>
 #include <vector>
 
+#include "decent/core/error.hpp"
 #include "decent/model/network.hpp"
 
 namespace decent {
 
 /// A malformed or impossible spec. what() is one line naming the token, its 1-based character position in the
 /// spec and, for shape problems, the shape the token met.
-class spec_error : public std::invalid_argument {
+class spec_error : public input_error {
 public:
-  spec_error(const std::string& message, std::size_t position, std::string token)
-      : std::invalid_argument(message), position_(position), token_(std::move(token)) {}
+  /// what() is "layers: " + problem.
+  spec_error(const std::string& problem, std::size_t position, std::string token)
+      : input_error("layers: " + problem), problem_(problem), position_(position), token_(std::move(token)) {}
+  /// The problem without the "layers: " key (for callers that name the spec another way, e.g. a preset).
+  const std::string& problem() const noexcept { return problem_; }
   /// 1-based position of the token in the spec text (0: the spec as a whole).
   std::size_t position() const noexcept { return position_; }
   /// The offending token as written.
   const std::string& token() const noexcept { return token_; }
 
 private:
+  std::string problem_;
   std::size_t position_;
   std::string token_;
 };

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "decent/core/error.hpp"
 #include "decent/topology/graph.hpp"
 #include "decent/topology/mixing_matrix.hpp"
 
@@ -16,9 +17,9 @@ struct TopologyFile {
 };
 
 /// Error in a topology file; what() names the file, the line and the problem.
-class topology_file_error : public std::runtime_error {
+class topology_file_error : public input_error {
 public:
-  using std::runtime_error::runtime_error;
+  using input_error::input_error;
 };
 
 /// Reads a topology file. Throws topology_file_error on any malformed content, with file and line.
