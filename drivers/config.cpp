@@ -1,12 +1,15 @@
 #include "config.hpp"
 
 #include <boost/program_options.hpp>
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
+#include "decent/algo/registry.hpp"
 #include "decent/compress/compressor.hpp"
 #include "decent/model/spec.hpp"
 #include "program_options_error.hpp"
@@ -143,8 +146,7 @@ void validate(const TrainConfig& c) {
   for (int h : c.hidden)
     if (h < 1) throw config_error("hidden: layer widths must be >= 1, got " + std::to_string(h));
   in_range("label-smoothing", c.label_smoothing, 0, 0.999, "[0, 1)");
-  one_of("algorithm", c.algorithm,
-         {"dsgd", "dpsgd", "server", "local-sgd", "choco", "zo-shared-seed", "fedavg", "async-fedavg", "fedbuff", "fedfix"});
+  (void)find_algorithm(c.algorithm);  // input_error listing the registered names
   at_least("gossip-every", c.gossip_every, std::int64_t{1});
   at_least("rounds", c.rounds, 0);
   if (c.r < 0) throw config_error("r: must be >= 0, got " + std::to_string(c.r));
@@ -178,44 +180,145 @@ void validate(const TrainConfig& c) {
   if (c.out.empty()) throw config_error("out: must name the HDF5 file to write");
 }
 
+/// decent-train's option groups, by name (decent/algo/registry.hpp), in --help order.
+using Groups = std::vector<std::pair<std::string, std::unique_ptr<po::options_description>>>;
+
+/// The group that holds `key`, or "" if none does.
+std::string group_of(const Groups& groups, const std::string& key) {
+  for (const auto& [name, group] : groups)
+    if (group->find_nothrow(key, false)) return name;
+  return "";
+}
+
+/// The keys of one group, as "a, b, c".
+std::string keys_of(const po::options_description& group) {
+  std::string keys;
+  for (const auto& option : group.options()) keys += (keys.empty() ? "" : ", ") + option->long_name();
+  return keys;
+}
+
+/// A help request: nothing if argv has no --help (-h); else the algorithm it asks about (given as
+/// algorithm=NAME, --algorithm NAME or --algorithm=NAME), or "" for the general help.
+std::optional<std::string> help_request(int argc, const char* const* argv) {
+  bool help = false;
+  std::string algorithm;
+  for (int i = 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word == "--help" || word == "-h") help = true;
+    else if (word.rfind("algorithm=", 0) == 0) algorithm = word.substr(10);
+    else if (word.rfind("--algorithm=", 0) == 0) algorithm = word.substr(12);
+    else if (word == "--algorithm" && i + 1 < argc) algorithm = argv[++i];
+  }
+  if (!help) return std::nullopt;
+  return algorithm;
+}
+
+/// decent-train --help (algorithm = "") or --help algorithm=NAME.
+std::string help_text(const Groups& groups, const std::string& algorithm) {
+  std::ostringstream text;
+  const auto common = common_option_groups();
+  const auto is_common = [&](const std::string& name) {
+    return std::find(common.begin(), common.end(), name) != common.end();
+  };
+  if (!algorithm.empty()) {
+    const AlgorithmEntry& entry = find_algorithm(algorithm);
+    text << "decent-train algorithm = " << entry.name << " (" << to_string(entry.family) << "): " << entry.summary
+         << "\n\nBesides the common groups (decent-train --help), it reads:\n\n";
+    for (const auto& [name, group] : groups)
+      if (!is_common(name) && entry.reads(name)) text << *group << "\n";
+    text << "Any other key is refused with algorithm = " << entry.name << ". Reference: docs/config.md\n";
+    return text.str();
+  }
+  text << "decent-train: decentralized and federated training on MPI ranks, recorded to HDF5\n\n"
+          "Usage: mpiexec -n P decent-train [--config FILE] [--KEY VALUE ...]\n"
+          "Every key can also be given in the INI file as KEY = VALUE, at the top or in the section of its\n"
+          "group ([fedbuff] then buffer-size = 5); the command line wins. Reference: docs/config.md\n\n"
+          "Common keys (every algorithm reads them):\n\n";
+  for (const auto& [name, group] : groups)
+    if (is_common(name)) text << *group << "\n";
+  text << "Algorithms (algorithm = NAME; decent-train --help algorithm=NAME lists the keys it reads):\n";
+  std::size_t width = 0;
+  for (const AlgorithmEntry& e : algorithms()) width = std::max(width, e.name.size());
+  for (const AlgorithmEntry& e : algorithms())
+    text << "  " << e.name << std::string(width + 2 - e.name.size(), ' ') << e.summary << "\n";
+  text << "\nThe algorithms' own groups:\n";
+  for (const auto& [name, group] : groups)
+    if (!is_common(name)) text << "  [" << name << "] " << keys_of(*group) << "\n";
+  return text.str();
+}
+
+/// The INI text of `in` with every section of a known group or algorithm ([fedbuff], [schedule]) removed,
+/// its keys kept flat, after checking each belongs there. Unknown sections are refused, naming the line.
+std::string flatten_sections(std::istream& in, const std::string& path, const Groups& groups) {
+  std::ostringstream out;
+  std::string section;  // "" at the top
+  std::vector<std::string> allowed;  // the groups whose keys the section may hold
+  int number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++number;
+    const auto first = line.find_first_not_of(" \t\r");
+    const auto last = line.find_last_not_of(" \t\r");
+    const std::string where = "config: '" + path + "' line " + std::to_string(number) + ": ";
+    if (first != std::string::npos && line[first] == '[' && line[last] == ']') {
+      section = line.substr(first + 1, last - first - 1);
+      allowed.clear();
+      if (section.empty()) throw config_error(where + "empty section name []");
+      for (const auto& [name, group] : groups)
+        if (name == section) allowed.push_back(name);
+      if (allowed.empty()) {
+        for (const AlgorithmEntry& e : algorithms())
+          if (e.name == section)
+            for (const std::string_view g : e.groups) allowed.emplace_back(g);
+      }
+      if (allowed.empty()) {
+        std::string names;
+        for (const auto& [name, group] : groups) names += (names.empty() ? "" : ", ") + name;
+        throw config_error(where + "unknown section [" + section + "] (a section is an option group: " + names +
+                           "; or an algorithm's name)");
+      }
+      out << "\n";  // keeps the line count
+      continue;
+    }
+    if (!section.empty() && first != std::string::npos && line[first] != '#' && line[first] != ';') {
+      const auto eq = line.find('=');
+      const std::string key = line.substr(first, (eq == std::string::npos ? line.size() : eq) - first);
+      const std::string trimmed = key.substr(0, key.find_last_not_of(" \t") + 1);
+      const std::string group = group_of(groups, trimmed);
+      if (eq != std::string::npos && std::find(allowed.begin(), allowed.end(), group) == allowed.end())
+        throw config_error(where + "'" + detail::quotable(trimmed) + "' is not a key of section [" + section + "]" +
+                           (group.empty() ? std::string() : " (it belongs to [" + group + "])"));
+    }
+    out << line << "\n";
+  }
+  return out.str();
+}
+
 }  // namespace
 
 std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv, std::string* help_out) {
   TrainConfig c;
   std::string hidden = "128", milestones, r_end, seed = "1", client_times;
-  po::options_description options(
-      "decent-train: decentralized training on MPI ranks, recorded to HDF5\n\n"
-      "Usage: mpiexec -n P decent-train [--config FILE] [--KEY VALUE ...]\n"
-      "Every key can also be given in the INI file as KEY = VALUE; the command line wins.\n"
-      "Reference: docs/config.md\n\nOptions");
-  options.add_options()
-    ("help,h", "print this help and exit")
+  // The keys, in option groups (decent/algo/registry.hpp): an algorithm reads the common groups and its own.
+  std::vector<std::pair<std::string, std::unique_ptr<po::options_description>>> groups;
+  const auto add_group = [&](const char* name, const char* title) -> po::options_description& {
+    groups.emplace_back(name, std::make_unique<po::options_description>(std::string(title) + " [" + name + "]"));
+    return *groups.back().second;
+  };
+  add_group("run", "Run").add_options()
+    ("help,h", "print this help and exit; --help algorithm=NAME: the keys algorithm NAME reads")
     ("config", po::value(&c.config_file), "INI file with the same keys")
     ("nodes", po::value(&c.nodes)->default_value(c.nodes), "number of nodes (>= MPI ranks)")
     ("steps", po::value(&c.steps)->default_value(c.steps), "local steps per node")
     ("seed", po::value(&seed)->default_value(seed), "seed of everything random, 0 to 2^63 - 1")
     ("out", po::value(&c.out)->default_value(c.out), "HDF5 file to write")
-    ("checkpoint-every", po::value(&c.checkpoint_every)->default_value(c.checkpoint_every),
-     "write a checkpoint (OUT.ckpt) after every K steps; 0: only on SIGTERM, SIGUSR1 or SIGINT")
-    ("resume", po::value(&c.resume)->default_value(c.resume),
-     "continue from a checkpoint FILE, or auto (OUT.ckpt if it exists, else start)")
     ("write-budget", po::value(&c.write_budget)->default_value(c.write_budget, "30"),
      "OUT is written whole at an eval only once this many times the last write's duration has passed "
      "(writes stay below about 1/B of the run); 0: at every eval")
     ("eval-every", po::value(&c.eval_every)->default_value(c.eval_every), "evaluate every K steps (and at the end)")
     ("eval-samples", po::value(&c.eval_samples)->default_value(c.eval_samples), "size of the fixed, seeded test subset")
     ("progress", po::value(&c.progress)->default_value(c.progress), "auto | bar | log | off")
-    ("landscape-every", po::value(&c.landscape_every)->default_value(c.landscape_every),
-     "landscape probes: -1 never, 0 after the last step only, K after every K steps and the last")
-    ("probe-nodes", po::value(&c.probe_nodes)->default_value(c.probe_nodes),
-     "nodes whose interpolation curves are probed: a count (spread evenly) or a comma list of ids")
-    ("interp-points", po::value(&c.interp_points)->default_value(c.interp_points), "interpolation coefficients in [0, 1] (0 = none)")
-    ("landscape-grid", po::value(&c.landscape_grid)->default_value(c.landscape_grid), "2-D slice sampled on G x G points (0 = none)")
-    ("landscape-extent", po::value(&c.landscape_extent)->default_value(c.landscape_extent, "1.25"),
-     "each slice axis spans +- this times the farthest node")
-    ("probe-samples", po::value(&c.probe_samples)->default_value(c.probe_samples), "test samples a probe evaluates on")
-    ("plane", po::value(&c.plane)->default_value(c.plane),
-     "pca (x_bar and the top two principal directions of the nodes) | nodes:I,J,K (the plane through three models)")
+    ("algorithm", po::value(&c.algorithm)->default_value(c.algorithm), "a registered algorithm (listed below)");
+  add_group("data", "Data").add_options()
     ("dataset", po::value(&c.dataset)->default_value(c.dataset),
      "auto (fashion-mnist if installed, else synthetic) | fashion-mnist | libsvm | synthetic")
     ("data-dir", po::value(&c.data_dir)->default_value(c.data_dir), "Fashion-MNIST directory")
@@ -231,7 +334,8 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
     ("synthetic-samples", po::value(&c.synthetic_samples)->default_value(c.synthetic_samples), "synthetic: training samples")
     ("synthetic-separation", po::value(&c.synthetic_separation)->default_value(c.synthetic_separation), "synthetic: class separation")
     ("synthetic-heterogeneity", po::value(&c.synthetic_heterogeneity)->default_value(c.synthetic_heterogeneity),
-     "synthetic regression (model = linear): node i's teacher is w* + this * N(0, I/dim); > 0 partitions by node")
+     "synthetic regression (model = linear): node i's teacher is w* + this * N(0, I/dim); > 0 partitions by node");
+  add_group("model", "Model").add_options()
     ("model", po::value(&c.model)->default_value(c.model),
      "softmax | linear | mlp | layers | lenet5 | cnn-small | resnet8-gn (docs/models.md)")
     ("layers", po::value(&c.layers),
@@ -239,13 +343,33 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
     ("input-shape", po::value(&c.input_shape),
      "one sample's shape CxHxW or N (default: the data set's, 1x28x28 for Fashion-MNIST, flat otherwise)")
     ("hidden", po::value(&hidden)->default_value(hidden), "mlp hidden widths, comma list")
-    ("label-smoothing", po::value(&c.label_smoothing)->default_value(c.label_smoothing), "cross-entropy label smoothing")
-    ("algorithm", po::value(&c.algorithm)->default_value(c.algorithm), "dsgd | dpsgd | server | local-sgd | choco | zo-shared-seed")
+    ("label-smoothing", po::value(&c.label_smoothing)->default_value(c.label_smoothing), "cross-entropy label smoothing");
+  add_group("optimizer", "Optimizer").add_options()
+    ("lr", po::value(&c.lr)->default_value(c.lr, "0.05"), "learning rate")
+    ("lr-schedule", po::value(&c.lr_schedule)->default_value(c.lr_schedule), "constant | step | cosine | constant-then-zero")
+    ("lr-warmup-steps", po::value(&c.warmup_steps)->default_value(c.warmup_steps), "linear warm-up steps")
+    ("lr-warmup-start-factor", po::value(&c.warmup_start_factor)->default_value(c.warmup_start_factor),
+     "warm-up starts at lr times this")
+    ("lr-milestones", po::value(&milestones), "step: comma list of steps where lr is multiplied by lr-gamma")
+    ("lr-gamma", po::value(&c.lr_gamma)->default_value(c.lr_gamma, "0.1"), "step: factor at each milestone")
+    ("lr-min", po::value(&c.lr_min)->default_value(c.lr_min), "cosine: final lr")
+    ("batch", po::value(&c.batch)->default_value(c.batch), "mini-batch size per node")
+    ("flush-denormals", po::value(&c.flush_denormals)->default_value(true, "true"),
+     "treat subnormal floats as zero while training (x86 FTZ/DAZ; true/false)");
+  add_group("sgd", "SGD (momentum, decay, clipping)").add_options()
+    ("momentum", po::value(&c.momentum)->default_value(c.momentum, "0.9"), "heavy-ball momentum")
+    ("nesterov", po::value(&c.nesterov)->default_value(false, "false"), "Nesterov momentum (true/false)")
+    ("weight-decay", po::value(&c.weight_decay)->default_value(c.weight_decay), "L2 weight decay")
+    ("clip-value", po::value(&c.clip_value)->default_value(c.clip_value), "clamp gradient entries to [-c, c] (0 = off)")
+    ("clip-norm", po::value(&c.clip_norm)->default_value(c.clip_norm), "rescale gradients above this norm (0 = off)");
+  add_group("graph", "Graph").add_options()
     ("topology", po::value(&c.topology)->default_value(c.topology), "topology spec (docs/topologies.md)")
     ("weights", po::value(&c.weights), "metropolis | uniform | max-degree (static graphs)")
-    ("gossip-every", po::value(&c.gossip_every)->default_value(c.gossip_every), "communicate after every H local steps")
+    ("r", po::value(&c.r)->default_value(c.r), "random topology budget (peers per round), or the profile's start value");
+  add_group("period", "Communication period").add_options()
+    ("gossip-every", po::value(&c.gossip_every)->default_value(c.gossip_every), "communicate after every H local steps");
+  add_group("schedule", "Communication schedule").add_options()
     ("rounds", po::value(&c.rounds)->default_value(c.rounds), "gossip rounds per communication step")
-    ("r", po::value(&c.r)->default_value(c.r), "random topology budget (peers per round), or the profile's start value")
     ("r-end", po::value(&r_end), "profile end value (default: r)")
     ("budget-profile", po::value(&c.budget_profile),
      "fixed | linear | cosine | slow-decrease | slow-grow | late-switch | dense-window")
@@ -257,7 +381,25 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
      "as the paper's code: every non-fixed profile returns r-end once progress reaches 1 (true/false)")
     ("final-merge", po::value(&c.final_merge)->default_value(true, "true"), "exact global average after the last step (true/false)")
     ("merge-every", po::value(&c.merge_every)->default_value(c.merge_every), "global average every M steps (0 = never)")
-    ("post-merge-rounds", po::value(&c.post_merge_rounds)->default_value(c.post_merge_rounds), "gossip-only rounds after the last step, on the topology at budget r-end (needs final-merge = false)")
+    ("post-merge-rounds", po::value(&c.post_merge_rounds)->default_value(c.post_merge_rounds), "gossip-only rounds after the last step, on the topology at budget r-end (needs final-merge = false)");
+  add_group("probes", "Landscape probes").add_options()
+    ("landscape-every", po::value(&c.landscape_every)->default_value(c.landscape_every),
+     "landscape probes: -1 never, 0 after the last step only, K after every K steps and the last")
+    ("probe-nodes", po::value(&c.probe_nodes)->default_value(c.probe_nodes),
+     "nodes whose interpolation curves are probed: a count (spread evenly) or a comma list of ids")
+    ("interp-points", po::value(&c.interp_points)->default_value(c.interp_points), "interpolation coefficients in [0, 1] (0 = none)")
+    ("landscape-grid", po::value(&c.landscape_grid)->default_value(c.landscape_grid), "2-D slice sampled on G x G points (0 = none)")
+    ("landscape-extent", po::value(&c.landscape_extent)->default_value(c.landscape_extent, "1.25"),
+     "each slice axis spans +- this times the farthest node")
+    ("probe-samples", po::value(&c.probe_samples)->default_value(c.probe_samples), "test samples a probe evaluates on")
+    ("plane", po::value(&c.plane)->default_value(c.plane),
+     "pca (x_bar and the top two principal directions of the nodes) | nodes:I,J,K (the plane through three models)");
+  add_group("checkpoints", "Checkpoints").add_options()
+    ("checkpoint-every", po::value(&c.checkpoint_every)->default_value(c.checkpoint_every),
+     "write a checkpoint (OUT.ckpt) after every K steps; 0: only on SIGTERM, SIGUSR1 or SIGINT")
+    ("resume", po::value(&c.resume)->default_value(c.resume),
+     "continue from a checkpoint FILE, or auto (OUT.ckpt if it exists, else start)");
+  add_group("compression", "Compression").add_options()
     ("compressor", po::value(&c.compressor)->default_value(c.compressor),
      "what nodes send, compressed: none | topk:F|K | randk:F|K | randk-unbiased:F|K | qsgd:S | sign | fp16 | natural "
      "| lowrank:R (algorithm = server or choco)")
@@ -265,15 +407,11 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
      "none | ef | ef21 | ef21-sgdm | econtrol (algorithm = server)")
     ("econtrol-eta", po::value(&c.econtrol_eta)->default_value(c.econtrol_eta, "0.01"), "EControl's feedback strength eta >= 0")
     ("ef21-sgdm-eta", po::value(&c.ef21_sgdm_eta)->default_value(c.ef21_sgdm_eta, "0.1"), "EF21-SGDM's momentum weight in (0, 1]")
-    ("choco-gamma", po::value(&c.choco_gamma)->default_value(c.choco_gamma, "0.5"), "CHOCO's consensus step in (0, 1]")
     ("compress-warmup", po::value(&c.compress_warmup)->default_value(c.compress_warmup),
-     "steps of uncompressed communication before compression starts")
-    ("zo-eps", po::value(&c.zo_eps)->default_value(c.zo_eps, "0.001"),
-     "zo-shared-seed: perturbation scale eps > 0 of g = (L(x + eps z) - L(x - eps z)) / (2 eps)")
-    ("zo-scalar", po::value(&c.zo_scalar)->default_value(c.zo_scalar),
-     "zo-shared-seed: how a projected gradient travels: float (4 bytes) | byte (sign + 7-bit log magnitude)")
-    ("zo-verify-every", po::value(&c.zo_verify_every)->default_value(c.zo_verify_every),
-     "zo-shared-seed: compare parameter hashes across ranks every K steps and after the last (0 = last only)")
+     "steps of uncompressed communication before compression starts");
+  add_group("choco", "CHOCO").add_options()
+    ("choco-gamma", po::value(&c.choco_gamma)->default_value(c.choco_gamma, "0.5"), "CHOCO's consensus step in (0, 1]");
+  add_group("federated", "Federated clients and server").add_options()
     ("local-steps", po::value(&c.local_steps)->default_value(c.local_steps),
      "fedavg | async-fedavg | fedbuff | fedfix: SGD steps per client job")
     ("server-lr", po::value(&c.server_lr)->default_value(c.server_lr), "federated: the server's step lr_g")
@@ -281,42 +419,34 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
      "federated: virtual duration of one job on each client, comma list of one value per node")
     ("speed-spread", po::value(&c.speed_spread)->default_value(c.speed_spread),
      "federated: P in [0, 100): job durations 1 - i (P/100)/(n-1), the fastest client P% faster")
-    ("buffer-size", po::value(&c.buffer_size),
-     "fedbuff: aggregate once c clients have returned (default: half the nodes, at least 1)")
-    ("fedfix-dt", po::value(&c.fedfix_dt)->default_value(c.fedfix_dt), "fedfix: aggregate at times k dt")
     ("virtual-time", po::value(&c.virtual_time)->default_value(c.virtual_time),
-     "federated: run every server update up to this virtual time (instead of steps; 0 = use steps)")
-    ("lr", po::value(&c.lr)->default_value(c.lr, "0.05"), "learning rate")
-    ("lr-schedule", po::value(&c.lr_schedule)->default_value(c.lr_schedule), "constant | step | cosine | constant-then-zero")
-    ("lr-warmup-steps", po::value(&c.warmup_steps)->default_value(c.warmup_steps), "linear warm-up steps")
-    ("lr-warmup-start-factor", po::value(&c.warmup_start_factor)->default_value(c.warmup_start_factor),
-     "warm-up starts at lr times this")
-    ("lr-milestones", po::value(&milestones), "step: comma list of steps where lr is multiplied by lr-gamma")
-    ("lr-gamma", po::value(&c.lr_gamma)->default_value(c.lr_gamma, "0.1"), "step: factor at each milestone")
-    ("lr-min", po::value(&c.lr_min)->default_value(c.lr_min), "cosine: final lr")
-    ("momentum", po::value(&c.momentum)->default_value(c.momentum, "0.9"), "heavy-ball momentum")
-    ("nesterov", po::value(&c.nesterov)->default_value(false, "false"), "Nesterov momentum (true/false)")
-    ("weight-decay", po::value(&c.weight_decay)->default_value(c.weight_decay), "L2 weight decay")
-    ("clip-value", po::value(&c.clip_value)->default_value(c.clip_value), "clamp gradient entries to [-c, c] (0 = off)")
-    ("clip-norm", po::value(&c.clip_norm)->default_value(c.clip_norm), "rescale gradients above this norm (0 = off)")
-    ("batch", po::value(&c.batch)->default_value(c.batch), "mini-batch size per node")
-    ("flush-denormals", po::value(&c.flush_denormals)->default_value(true, "true"),
-     "treat subnormal floats as zero while training (x86 FTZ/DAZ; true/false)");
+     "federated: run every server update up to this virtual time (instead of steps; 0 = use steps)");
+  add_group("fedbuff", "FedBuff").add_options()
+    ("buffer-size", po::value(&c.buffer_size),
+     "fedbuff: aggregate once c clients have returned (default: half the nodes, at least 1)");
+  add_group("fedfix", "FedFix").add_options()
+    ("fedfix-dt", po::value(&c.fedfix_dt)->default_value(c.fedfix_dt), "fedfix: aggregate at times k dt");
+  add_group("zo", "Zeroth order").add_options()
+    ("zo-eps", po::value(&c.zo_eps)->default_value(c.zo_eps, "0.001"),
+     "zo-shared-seed: perturbation scale eps > 0 of g = (L(x + eps z) - L(x - eps z)) / (2 eps)")
+    ("zo-scalar", po::value(&c.zo_scalar)->default_value(c.zo_scalar),
+     "zo-shared-seed: how a projected gradient travels: float (4 bytes) | byte (sign + 7-bit log magnitude)")
+    ("zo-verify-every", po::value(&c.zo_verify_every)->default_value(c.zo_verify_every),
+     "zo-shared-seed: compare parameter hashes across ranks every K steps and after the last (0 = last only)");
+
+  po::options_description options;
+  for (const auto& [name, group] : groups) options.add(*group);
 
   po::variables_map vm;
   try {
     const int style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
+    if (const std::optional<std::string> help = help_request(argc, argv)) {
+      if (help_out) *help_out = help_text(groups, *help);
+      return std::nullopt;
+    }
     po::store(without_stray_words(po::command_line_parser(argc, argv).options(options).style(style).run(),
                                   "--layers \"conv(16,5) relu maxpool(2) flatten dense(10)\""),
               vm);
-    if (vm.count("help")) {
-      if (help_out) {
-        std::ostringstream text;
-        text << options;
-        *help_out = text.str();
-      }
-      return std::nullopt;
-    }
     if (vm.count("config")) {
       const std::string path = vm["config"].as<std::string>();
       std::error_code ec;
@@ -324,7 +454,8 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
       std::ifstream file(path);
       if (!file) throw config_error("config: cannot read '" + path + "'");
       // Stored after the command line, so command-line values win.
-      po::store(po::parse_config_file(file, options), vm);
+      std::istringstream flat(flatten_sections(file, path, groups));
+      po::store(po::parse_config_file(flat, options), vm);
     }
     po::notify(vm);
   } catch (const config_error&) {
@@ -380,52 +511,30 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
       throw config_error("partition: synthetic-heterogeneity > 0 gives every node its own teacher's samples; "
                          "leave partition unset");
   }
+  // A key of a group the algorithm does not read is a mistake, not a no-op (decent/algo/registry.hpp).
+  const AlgorithmEntry& algorithm = find_algorithm(c.algorithm);
+  const auto given = [&](const char* key) { return vm.count(key) && !vm[key].defaulted(); };
+  for (const auto& option : options.options()) {
+    const std::string& key = option->long_name();
+    if (!given(key.c_str())) continue;
+    const std::string group = group_of(groups, key);
+    // resume = auto (as the sbatch scripts pass it) is harmless where nothing is checkpointed: it starts.
+    if (algorithm.reads(group) || (key == "resume" && c.resume == "auto")) continue;
+    throw config_error(key + ": does not apply to algorithm = " + c.algorithm + " (it applies with algorithm = " +
+                       algorithms_reading(group) + "; decent-train --help algorithm=" + c.algorithm +
+                       " lists the keys " + c.algorithm + " reads)");
+  }
+  // Conditions inside the groups.
   unused("econtrol-eta", c.error_feedback == "econtrol", "error-feedback = econtrol");
   unused("ef21-sgdm-eta", c.error_feedback == "ef21-sgdm", "error-feedback = ef21-sgdm");
-  unused("choco-gamma", c.algorithm == "choco", "algorithm = choco");
   unused("compress-warmup", c.algorithm == "choco" || c.compressor != "none" || c.error_feedback != "none",
          "a compressor or error feedback");
-  const bool zo = c.algorithm == "zo-shared-seed";
-  unused("zo-eps", zo, "algorithm = zo-shared-seed");
-  unused("zo-scalar", zo, "algorithm = zo-shared-seed");
-  unused("zo-verify-every", zo, "algorithm = zo-shared-seed");
-  // Zeroth order shares one model and exchanges scalars: no graph, schedule, momentum or landscape probes.
-  for (const char* key : {"topology", "weights", "gossip-every", "rounds", "r", "r-end", "budget-profile",
-                          "budget-target", "budget-point", "budget-window", "budget-paper-last-round", "final-merge",
-                          "merge-every", "post-merge-rounds", "momentum", "nesterov", "weight-decay", "clip-value",
-                          "clip-norm", "landscape-every", "probe-nodes", "interp-points", "landscape-grid",
-                          "landscape-extent", "probe-samples", "plane"})
-    if (zo && vm.count(key) && !vm[key].defaulted())
-      throw config_error(std::string(key) + ": does not apply to algorithm = zo-shared-seed (every node holds the "
-                         "same model, updated by plain SGD on shared-seed projected gradients; docs/zeroth-order.md)");
-  // Federated runs: a server and clients on a virtual clock (docs/federated.md).
-  const bool federated = c.algorithm == "fedavg" || c.algorithm == "async-fedavg" || c.algorithm == "fedbuff" ||
-                         c.algorithm == "fedfix";
-  const auto given = [&](const char* key) { return vm.count(key) && !vm[key].defaulted(); };
-  const char* federated_rules = "algorithm = fedavg, async-fedavg, fedbuff or fedfix";
-  for (const char* key : {"local-steps", "server-lr", "client-times", "speed-spread", "virtual-time"})
-    if (given(key) && !federated) throw config_error(std::string(key) + ": applies only with " + federated_rules);
-  if (given("buffer-size") && c.algorithm != "fedbuff")
-    throw config_error("buffer-size: applies only with algorithm = fedbuff");
   if (given("buffer-size")) at_least("buffer-size", c.buffer_size, 1);
-  if (given("fedfix-dt") && c.algorithm != "fedfix") throw config_error("fedfix-dt: applies only with algorithm = fedfix");
   if (given("client-times") && given("speed-spread"))
     throw config_error("client-times: give either client-times or speed-spread, not both");
   if (given("virtual-time") && given("steps"))
     throw config_error("virtual-time: give either steps (server updates) or virtual-time, not both");
-  for (const char* key : {"topology", "weights", "gossip-every", "rounds", "r", "r-end", "budget-profile",
-                          "budget-target", "budget-point", "budget-window", "budget-paper-last-round", "final-merge",
-                          "merge-every", "post-merge-rounds", "landscape-every", "probe-nodes", "interp-points",
-                          "landscape-grid", "landscape-extent", "probe-samples", "plane"})
-    if (federated && given(key))
-      throw config_error(std::string(key) + ": does not apply to algorithm = " + c.algorithm +
-                         " (a server and clients, no graph, schedule or landscape probes; docs/federated.md)");
 
-  // resume = auto (as the sbatch scripts pass it) is harmless where nothing is checkpointed: it starts.
-  for (const char* key : {"checkpoint-every", "resume"})
-    if ((zo || federated) && given(key) && !(std::string(key) == "resume" && c.resume == "auto"))
-      throw config_error(std::string(key) + ": checkpoints are written by algorithms dsgd, dpsgd, server, local-sgd "
-                         "and choco, not " + c.algorithm);
   if (c.resume != "" && c.resume != "auto" && c.resume == c.out)
     throw config_error("resume: '" + c.resume + "' is the run's output file; give its checkpoint (" + c.out + ".ckpt)");
 
