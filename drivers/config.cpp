@@ -306,6 +306,7 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
   };
   add_group("run", "Run").add_options()
     ("help,h", "print this help and exit; --help algorithm=NAME: the keys algorithm NAME reads")
+    ("list-algorithms", "print one line per algorithm, NAME FAMILY GROUP..., and exit")
     ("config", po::value(&c.config_file), "INI file with the same keys")
     ("nodes", po::value(&c.nodes)->default_value(c.nodes), "number of nodes (>= MPI ranks)")
     ("steps", po::value(&c.steps)->default_value(c.steps), "local steps per node")
@@ -440,6 +441,18 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
   po::variables_map vm;
   try {
     const int style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
+    if (std::find_if(argv + 1, argv + argc, [](const char* w) { return std::string(w) == "--list-algorithms"; }) !=
+        argv + argc) {
+      // For scripts: one line per registered algorithm, "NAME FAMILY GROUP...", in the registry's order.
+      std::ostringstream list;
+      for (const AlgorithmEntry& e : algorithms()) {
+        list << e.name << " " << to_string(e.family);
+        for (const std::string_view g : e.groups) list << " " << g;
+        list << "\n";
+      }
+      if (help_out) *help_out = list.str();
+      return std::nullopt;
+    }
     if (const std::optional<std::string> help = help_request(argc, argv)) {
       if (help_out) *help_out = help_text(groups, *help);
       return std::nullopt;

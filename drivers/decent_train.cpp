@@ -743,7 +743,12 @@ int run(const TrainConfig& c, const Comm& world, const std::string& command) {
   // each progress report, so a run lasts long enough to be signalled however fast the machine is.
   const char* sleep_text = std::getenv("DECENT_TEST_STEP_SLEEP_US");
   const long sleep_us = sleep_text ? std::max(0L, std::atol(sleep_text)) : 0;
+  // Test-only (tests/e2e/conformance_test.sh): DECENT_TEST_STOP_AFTER=K raises the stop flag on every rank at
+  // the first progress report at or after step K, as a signal would: a deterministic stop and checkpoint.
+  const char* stop_text = std::getenv("DECENT_TEST_STOP_AFTER");
+  const long long stop_after = stop_text ? std::atoll(stop_text) : 0;
   auto report = [&](const TrainProgress& p) {
+    if (stop_after > 0 && p.step >= stop_after && !checkpoint) stop_signal = SIGTERM;
     if (!injected.input && injected.rank == world.rank() && p.step >= injected.step)
       throw std::runtime_error("injected failure at step " + std::to_string(p.step) + " (DECENT_TEST_FAIL)");
     if (sleep_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(sleep_us * options.progress_every));
