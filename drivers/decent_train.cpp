@@ -23,10 +23,7 @@
 #include "decent/algo/zo.hpp"
 #include "decent/compress/compressor.hpp"
 #include "decent/core/version.hpp"
-#include "decent/data/idx.hpp"
-#include "decent/data/libsvm.hpp"
-#include "decent/data/partition.hpp"
-#include "decent/data/synthetic.hpp"
+#include "decent/data/problem.hpp"
 #include "decent/io/checkpoint.hpp"
 #include "decent/io/recorder.hpp"
 #include "decent/model/factory.hpp"
@@ -47,117 +44,35 @@ constexpr int exit_diverged = 3;   // the run diverged (NaN/inf loss); the file 
 constexpr int exit_stopped = 5;   // stopped on SIGTERM/SIGUSR1/SIGINT after writing a checkpoint (resume it)
 constexpr int exit_drift = 4;      // zo-shared-seed: the ranks' copies of the model differ (a bug; finished = 0)
 
-constexpr std::uint64_t split_stream = 0x53504C54;   // "SPLT"
-constexpr std::uint64_t subset_stream = 0x45564C53;  // "EVLS"
-constexpr std::uint64_t part_stream = 0x50415254;    // "PART"
-
-/// A seeded random permutation of 0..n-1 (Fisher-Yates with decent's own stream).
-std::vector<Eigen::Index> permutation(Eigen::Index n, std::uint64_t seed) {
-  std::vector<Eigen::Index> p(static_cast<std::size_t>(n));
-  for (Eigen::Index i = 0; i < n; ++i) p[static_cast<std::size_t>(i)] = i;
-  Rng rng(seed);
-  for (Eigen::Index i = n - 1; i > 0; --i)
-    std::swap(p[static_cast<std::size_t>(i)], p[static_cast<std::size_t>(rng.below(static_cast<std::uint64_t>(i) + 1))]);
-  return p;
+/// The data keys as the library's options.
+DataOptions data_options(const TrainConfig& c) {
+  DataOptions o;
+  o.dataset = c.dataset;
+  o.data_dir = c.data_dir;
+  o.train_file = c.train_file;
+  o.test_file = c.test_file;
+  o.regression = c.model == "linear";
+  o.synthetic_classes = c.synthetic_classes;
+  o.synthetic_dim = c.synthetic_dim;
+  o.synthetic_samples = c.synthetic_samples;
+  o.synthetic_separation = c.synthetic_separation;
+  o.synthetic_heterogeneity = c.synthetic_heterogeneity;
+  o.nodes = c.nodes;
+  o.eval_samples = c.eval_samples;
+  o.seed = c.seed;
+  return o;
 }
 
-struct Data {
-  Dataset train, test;
-  std::string source;  // said in the header
-  std::vector<std::vector<Eigen::Index>> by_node;  // heterogeneous synthetic data: node i's training samples
-};
-
-/// Node i's own teacher (synthetic-heterogeneity > 0): per node, 80% of its samples train it and 20% join
-/// the test set, so the test loss is the mean of the nodes' objectives.
-void heterogeneous_regression(const TrainConfig& c, Data& data) {
-  const Eigen::Index per_node = std::max<Eigen::Index>(2, c.synthetic_samples / c.nodes);
-  const Eigen::Index train_per_node = per_node * 4 / 5, test_per_node = per_node - train_per_node;
-  const auto parts = teacher_student_nodes(c.nodes, c.synthetic_dim, per_node, 0.1, c.synthetic_heterogeneity, c.seed);
-  data.train.features.resize(c.synthetic_dim, c.nodes * train_per_node);
-  data.train.targets.resize(c.nodes * train_per_node);
-  data.test.features.resize(c.synthetic_dim, c.nodes * test_per_node);
-  data.test.targets.resize(c.nodes * test_per_node);
-  for (int i = 0; i < c.nodes; ++i) {
-    const Dataset& part = parts[static_cast<std::size_t>(i)];
-    data.train.features.middleCols(i * train_per_node, train_per_node) = part.features.leftCols(train_per_node);
-    data.train.targets.segment(i * train_per_node, train_per_node) = part.targets.head(train_per_node);
-    data.test.features.middleCols(i * test_per_node, test_per_node) = part.features.rightCols(test_per_node);
-    data.test.targets.segment(i * test_per_node, test_per_node) = part.targets.tail(test_per_node);
-    std::vector<Eigen::Index> mine(static_cast<std::size_t>(train_per_node));
-    for (Eigen::Index k = 0; k < train_per_node; ++k) mine[static_cast<std::size_t>(k)] = i * train_per_node + k;
-    data.by_node.push_back(std::move(mine));
-  }
-  data.train.name = "teacher-student nodes (train)";
-  data.test.name = "teacher-student nodes (test)";
-  std::ostringstream source;
-  source << "synthetic teacher-student regression, a teacher per node (heterogeneity " << c.synthetic_heterogeneity << ")";
-  data.source = source.str();
-}
-
-/// Splits `all` into train and test (the first `test_fraction` of a seeded permutation is the test set).
-void split(const Dataset& all, double test_fraction, std::uint64_t seed, Data& data) {
-  const auto order = permutation(all.size(), derive_seed(seed, {split_stream}));
-  const auto n_test = static_cast<std::size_t>(std::llround(test_fraction * static_cast<double>(all.size())));
-  data.test = subset(all, std::span<const Eigen::Index>(order).first(n_test), all.name + " (test split)");
-  data.train = subset(all, std::span<const Eigen::Index>(order).subspan(n_test), all.name + " (train split)");
-}
-
-Data load_data(const TrainConfig& c) {
-  Data data;
-  std::string kind = c.dataset;
-  const auto fmnist = std::filesystem::path(c.data_dir) / "train-images-idx3-ubyte.gz";
-  if (kind == "auto") kind = std::filesystem::exists(fmnist) ? "fashion-mnist" : "synthetic";
-  if (kind == "fashion-mnist") {
-    data.train = load_fashion_mnist(c.data_dir, true);
-    data.test = load_fashion_mnist(c.data_dir, false);
-    data.source = "Fashion-MNIST from " + c.data_dir;
-  } else if (kind == "libsvm") {
-    LibsvmOptions options;
-    options.task = c.model == "linear" ? LibsvmTask::regression : LibsvmTask::classification;
-    Dataset all = read_libsvm(c.train_file, c.train_file, options);
-    if (c.test_file.empty()) {
-      split(all, 0.2, c.seed, data);
-      data.source = "LIBSVM " + c.train_file + " (20% held out for testing)";
-    } else {
-      data.train = std::move(all);
-      options.dim = data.train.dim();
-      data.test = read_libsvm(c.test_file, c.test_file, options);
-      data.source = "LIBSVM " + c.train_file + ", test " + c.test_file;
-    }
-  } else {
-    const Eigen::Index total = c.synthetic_samples + c.synthetic_samples / 4;
-    if (c.model == "linear" && c.synthetic_heterogeneity > 0) {
-      heterogeneous_regression(c, data);
-    } else if (c.model == "linear") {
-      split(teacher_student(c.synthetic_dim, total, 0.1, c.seed), 0.2, c.seed, data);
-      data.source = "synthetic teacher-student regression";
-    } else {
-      split(gaussian_mixture(c.synthetic_classes, c.synthetic_dim, total, c.synthetic_separation, c.seed), 0.2, c.seed,
-            data);
-      data.source = "synthetic Gaussian mixture (" + std::to_string(c.synthetic_classes) + " classes)";
-    }
-    if (c.dataset == "auto") data.source += " (Fashion-MNIST not found at " + c.data_dir + ")";
-  }
-  // The eval set: a fixed, seeded subset of the test set.
-  if (data.test.size() > c.eval_samples) {
-    auto order = permutation(data.test.size(), derive_seed(c.seed, {subset_stream}));
-    order.resize(static_cast<std::size_t>(c.eval_samples));
-    std::sort(order.begin(), order.end());
-    data.test = subset(data.test, order, data.test.name + " (eval subset)");
-  }
-  return data;
-}
-
-std::vector<std::vector<Eigen::Index>> make_partition(const TrainConfig& c, const Data& data) {
-  const Dataset& train = data.train;
-  const std::uint64_t seed = derive_seed(c.seed, {part_stream});
-  if (!data.by_node.empty()) return data.by_node;
-  if (c.partition == "iid") return partition_iid(train.size(), c.nodes, seed);
-  if (!train.classification())
-    throw driver::config_error("partition: " + c.partition + " needs class labels; use partition = iid for regression");
-  if (c.partition == "shards") return partition_shards(train.labels, c.nodes, c.shards_per_node, seed);
-  const Eigen::Index per_node = c.per_node > 0 ? c.per_node : train.size() / c.nodes;
-  return partition_dirichlet(train.labels, train.classes, c.nodes, c.alpha, per_node, seed);
+/// The partition keys as the library's options.
+PartitionOptions partition_options(const TrainConfig& c) {
+  PartitionOptions o;
+  o.partition = c.partition;
+  o.alpha = c.alpha;
+  o.per_node = c.per_node;
+  o.shards_per_node = c.shards_per_node;
+  o.nodes = c.nodes;
+  o.seed = c.seed;
+  return o;
 }
 
 ScheduleOptions schedule_options(const TrainConfig& c, Algorithm algorithm) {
@@ -252,11 +167,7 @@ LandscapeOptions landscape_options(const TrainConfig& c) {
 
 /// The probes' fixed test subset: a seeded choice of probe-samples samples of the eval set.
 Dataset probe_subset(const TrainConfig& c, const Dataset& test) {
-  if (test.size() <= c.probe_samples) return test;
-  auto order = permutation(test.size(), derive_seed(c.seed, {0x50524F42 /* "PROB" */}));
-  order.resize(static_cast<std::size_t>(c.probe_samples));
-  std::sort(order.begin(), order.end());
-  return subset(test, order, test.name + " (probe subset)");
+  return seeded_subset(test, c.probe_samples, derive_seed(c.seed, {0x50524F42 /* "PROB" */}), "probe subset");
 }
 
 /// Why rank 0 cannot create the output file `out`, or "" if it can (as far as can be told beforehand).
@@ -328,7 +239,7 @@ Placement placement_of(const TrainConfig& c, const Comm& world) {
 
 /// What every algorithm trains on: the data, this rank's nodes' shards and the model.
 struct Problem {
-  Data data;
+  LoadedData data;
   std::vector<std::vector<Eigen::Index>> local;  // this rank's nodes' sample indices
   std::unique_ptr<Model> model;
 };
@@ -336,13 +247,13 @@ struct Problem {
 /// Loads the data, partitions it, checks that model and batch fit it, and makes the model.
 Problem load_problem(const TrainConfig& c, const Comm& world, const Placement& placement) {
   Problem p;
-  p.data = load_data(c);
-  const Data& data = p.data;
+  p.data = load_data(data_options(c));
+  const LoadedData& data = p.data;
   if (c.model == "linear" && data.train.classification())
     throw driver::config_error("model: linear is a regression model, but the dataset has class labels");
   if (c.model != "linear" && !data.train.classification())
     throw driver::config_error("model: " + c.model + " needs class labels; use model = linear for regression data");
-  const auto partition = make_partition(c, data);
+  const auto partition = partition_data(data, partition_options(c));
   for (int node = 0; node < c.nodes; ++node)
     if (static_cast<Eigen::Index>(partition[static_cast<std::size_t>(node)].size()) < c.batch)
       throw driver::config_error("batch: " + std::to_string(c.batch) + " is larger than node " + std::to_string(node) +
@@ -400,7 +311,7 @@ int run_zo(const TrainConfig& c, const Comm& world, const std::string& command) 
   check_output(c.out, world);
 
   const Problem problem = load_problem(c, world, placement);
-  const Data& data = problem.data;
+  const LoadedData& data = problem.data;
   const auto& local = problem.local;
   const auto& model = problem.model;
   const LrSchedule lr = lr_schedule_of(c, c.steps);
@@ -492,7 +403,7 @@ int run_federated(const TrainConfig& c, const Comm& world, const std::string& co
   check_output(c.out, world);
 
   const Problem problem = load_problem(c, world, placement);
-  const Data& data = problem.data;
+  const LoadedData& data = problem.data;
   const auto& local = problem.local;
   const auto& model = problem.model;
   const Sgd sgd = sgd_of(c);
@@ -646,7 +557,7 @@ int run(const TrainConfig& c, const Comm& world, const std::string& command) {
   watch_stop_signals();
 
   const Problem problem = load_problem(c, world, placement);
-  const Data& data = problem.data;
+  const LoadedData& data = problem.data;
   const auto& local = problem.local;
   const auto& model = problem.model;
   TopologyOptions topology_options;
