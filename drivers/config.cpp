@@ -88,8 +88,7 @@ void check_compression(const TrainConfig& c) {
 /// algorithm = fedavg | async-fedavg | fedbuff | fedfix (docs/federated.md).
 void check_federated(const TrainConfig& c) {
   at_least("local-steps", c.local_steps, std::int64_t{1});
-  if (!(c.server_lr > 0 && std::isfinite(c.server_lr)))
-    throw config_error("server-lr: must be a finite number > 0, got " + std::to_string(c.server_lr));
+  check_server_optimizer(server_optimizer_options(c), c.server_lr);
   in_range("speed-spread", c.speed_spread, 0, 99.999999, "[0, 100) (percent by which the fastest client is faster)");
   if (c.buffer_size > c.nodes)
     throw config_error("buffer-size: " + std::to_string(c.buffer_size) + " is more than the " + std::to_string(c.nodes) +
@@ -295,9 +294,22 @@ std::string flatten_sections(std::istream& in, const std::string& path, const Gr
 
 }  // namespace
 
+ServerOptimizerOptions server_optimizer_options(const TrainConfig& c) {
+  ServerOptimizerOptions o;
+  o.kind = parse_server_optimizer(c.server_optimizer);
+  o.schedule = parse_server_lr_schedule(c.server_lr_schedule);
+  o.momentum = c.server_momentum;
+  o.dampening = c.server_dampening;
+  o.beta1 = c.server_betas.at(0);
+  o.beta2 = c.server_betas.at(1);
+  o.eps = c.server_eps;
+  o.weight_decay = c.server_weight_decay;
+  return o;
+}
+
 std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv, std::string* help_out) {
   TrainConfig c;
-  std::string hidden = "128", milestones, r_end, seed = "1", client_times;
+  std::string hidden = "128", milestones, r_end, seed = "1", client_times, server_betas = "0.9,0.999";
   // The keys, in option groups (decent/algo/registry.hpp): an algorithm reads the common groups and its own.
   std::vector<std::pair<std::string, std::unique_ptr<po::options_description>>> groups;
   const auto add_group = [&](const char* name, const char* title) -> po::options_description& {
@@ -416,6 +428,21 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
     ("local-steps", po::value(&c.local_steps)->default_value(c.local_steps),
      "fedavg | async-fedavg | fedbuff | fedfix: SGD steps per client job")
     ("server-lr", po::value(&c.server_lr)->default_value(c.server_lr), "federated: the server's step lr_g")
+    ("server-optimizer", po::value(&c.server_optimizer)->default_value(c.server_optimizer),
+     "federated: how the server applies the aggregated update Delta: sgd (theta += lr_g Delta) | momentum | adam | "
+     "adamw (FedOpt; docs/federated.md)")
+    ("server-lr-schedule", po::value(&c.server_lr_schedule)->default_value(c.server_lr_schedule),
+     "federated: constant | linear (lr_g (1 - u/U) at update u of U: Reptile's annealing to 0)")
+    ("server-momentum", po::value(&c.server_momentum)->default_value(c.server_momentum, "0.9"),
+     "server-optimizer = momentum: mu in [0, 1)")
+    ("server-dampening", po::value(&c.server_dampening)->default_value(c.server_dampening),
+     "server-optimizer = momentum: dampening in [0, 1)")
+    ("server-betas", po::value(&server_betas)->default_value(server_betas),
+     "server-optimizer = adam | adamw: beta1,beta2 in [0, 1)")
+    ("server-eps", po::value(&c.server_eps)->default_value(c.server_eps, "1e-08"),
+     "server-optimizer = adam | adamw: eps > 0 (FedOpt's tau)")
+    ("server-weight-decay", po::value(&c.server_weight_decay)->default_value(c.server_weight_decay),
+     "federated: server weight decay >= 0 (adamw: decoupled; else an L2 term)")
     ("client-times", po::value(&client_times),
      "federated: virtual duration of one job on each client, comma list of one value per node")
     ("speed-spread", po::value(&c.speed_spread)->default_value(c.speed_spread),
@@ -487,6 +514,9 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
     throw config_error("hidden: applies to model = mlp only, but model = " + c.model);
   if (!milestones.empty()) c.lr_milestones = parse_list<std::int64_t>("lr-milestones", milestones);
   if (!client_times.empty()) c.client_times = parse_list<double>("client-times", client_times);
+  c.server_betas = parse_list<double>("server-betas", server_betas);
+  if (c.server_betas.size() != 2)
+    throw config_error("server-betas: '" + server_betas + "' must be two numbers beta1,beta2, e.g. 0.9,0.999");
   c.r_given = !vm["r"].defaulted();
   // topology = random takes its budget from r; random:R sets it, and r may not say otherwise.
   if (c.topology == "random") {
@@ -538,6 +568,10 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
                        " lists the keys " + c.algorithm + " reads)");
   }
   // Conditions inside the groups.
+  unused("server-momentum", c.server_optimizer == "momentum", "server-optimizer = momentum");
+  unused("server-dampening", c.server_optimizer == "momentum", "server-optimizer = momentum");
+  unused("server-betas", c.server_optimizer == "adam" || c.server_optimizer == "adamw", "server-optimizer = adam or adamw");
+  unused("server-eps", c.server_optimizer == "adam" || c.server_optimizer == "adamw", "server-optimizer = adam or adamw");
   unused("econtrol-eta", c.error_feedback == "econtrol", "error-feedback = econtrol");
   unused("ef21-sgdm-eta", c.error_feedback == "ef21-sgdm", "error-feedback = ef21-sgdm");
   unused("compress-warmup", c.algorithm == "choco" || c.compressor != "none" || c.error_feedback != "none",

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "decent/core/error.hpp"
+#include "decent/optim/server_optimizer.hpp"
 
 namespace decent::driver {
 
@@ -86,6 +87,11 @@ struct TrainConfig {
   // asynchronous aggregation (algorithm = fedavg | async-fedavg | fedbuff | fedfix, docs/federated.md)
   std::int64_t local_steps = 1;      // SGD steps per client job
   double server_lr = 1;              // lr_g
+  std::string server_optimizer = "sgd";        // sgd | momentum | adam | adamw (FedOpt)
+  std::string server_lr_schedule = "constant"; // constant | linear (decay to 0)
+  double server_momentum = 0.9, server_dampening = 0;
+  std::vector<double> server_betas{0.9, 0.999};
+  double server_eps = 1e-8, server_weight_decay = 0;
   std::vector<double> client_times;  // job duration per client (empty: from speed-spread)
   double speed_spread = 0;           // P of the F-P scenario: tau_i = 1 - i (P/100)/(n-1)
   int buffer_size = 0;               // fedbuff: c (0 = not given: max(1, nodes / 2))
@@ -108,6 +114,9 @@ struct TrainConfig {
   std::string config_file;  // where values came from, if a file was used
   std::string ini;          // every key = value, as an INI text (recorded in the HDF5 file)
 };
+
+/// The server-* keys as the library's server optimizer options (input_error for an unknown name).
+ServerOptimizerOptions server_optimizer_options(const TrainConfig& c);
 
 /// Parses argv (and --config FILE). Returns nothing when --help was printed (to `help_out` if non-null).
 /// Throws config_error for unknown keys, malformed values and values outside their allowed range.

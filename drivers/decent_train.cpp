@@ -390,6 +390,7 @@ int run_federated(const TrainConfig& c, const Comm& world, const std::string& co
   options.durations = c.client_times.empty() ? spread_durations(c.nodes, c.speed_spread) : c.client_times;
   options.local_steps = c.local_steps;
   options.server_lr = c.server_lr;
+  options.server_optimizer = driver::server_optimizer_options(c);
   options.buffer_size = c.buffer_size > 0 ? c.buffer_size : std::max(1, c.nodes / 2);
   options.fedfix_dt = c.fedfix_dt;
   options.steps = c.steps;
@@ -440,7 +441,8 @@ int run_federated(const TrainConfig& c, const Comm& world, const std::string& co
         rule = "FedFix: every " + std::to_string(c.fedfix_dt) + " time units, d_i = ceil(tau_i/dt) / n";
         break;
     }
-    std::printf("  server    %s; server lr %g\n", rule.c_str(), c.server_lr);
+    std::printf("  server    %s; server optimizer %s, lr %g (%s)\n", rule.c_str(), c.server_optimizer.c_str(),
+                c.server_lr, c.server_lr_schedule.c_str());
     FederatedClock clock(options);
     double end = 0;
     for (std::int64_t u = 0; u < options.steps; ++u) end = clock.next().time;

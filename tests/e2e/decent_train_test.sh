@@ -235,6 +235,21 @@ run 1 --help algorithm=fedbuff >"$tmp/help-fedbuff" 2>&1 && grep -q -- "--buffer
   grep -q -- "--local-steps" "$tmp/help-fedbuff" && ! grep -q -- "--topology" "$tmp/help-fedbuff" && pass ||
   fail "--help algorithm=fedbuff: $(cat "$tmp/help-fedbuff")"
 
+# --- server optimizers (FedOpt): adam on 1 and 2 ranks records the same server model; it moves theta ---------
+for ranks in 1 2; do
+  run "$ranks" "${fed[@]}" --algorithm fedavg --server-optimizer adam --server-lr 0.01 --server-betas 0.9,0.99 \
+    --server-lr-schedule linear --out "$tmp/adam$ranks.h5" >"$tmp/out" 2>"$tmp/err" ||
+    fail "server adam on $ranks ranks: $(cat "$tmp/err")"
+done
+grep -q "server optimizer adam, lr 0.01 (linear)" "$tmp/out" && pass || fail "adam header: $(cat "$tmp/out")"
+/usr/bin/python3 - "$tmp/adam1.h5" "$tmp/adam2.h5" "$tmp/fedavg.h5" <<'PY' && pass || fail "server adam: ranks differ or nothing changed"
+import sys, h5py, numpy as np
+a, b, sgd = (h5py.File(p, "r") for p in sys.argv[1:4])
+assert np.array_equal(a["final/merged_params"][:], b["final/merged_params"][:])
+assert not np.array_equal(a["final/merged_params"][:], sgd["final/merged_params"][:])
+assert a["federated"].attrs["server_optimizer"] in ("adam", b"adam")
+PY
+
 # --- INI sections: [fedbuff] buffer-size = 2 is the flat key buffer-size = 2 --------------------------
 printf 'algorithm = fedbuff\n[federated]\nlocal-steps = 2\n[fedbuff]\nbuffer-size = 2\n' >"$tmp/sections.ini"
 if run 2 "${fed[@]}" --config "$tmp/sections.ini" --out "$tmp/sections.h5" >"$tmp/out" 2>"$tmp/err"; then

@@ -87,8 +87,7 @@ void check_federated_options(const FederatedOptions& o, int clients) {
       throw std::invalid_argument("client-times: client " + std::to_string(i) + "'s duration " + number(o.durations[i]) +
                                   " is not a finite number > 0");
   if (o.local_steps < 1) throw std::invalid_argument("local-steps: must be >= 1, got " + std::to_string(o.local_steps));
-  if (!(o.server_lr > 0 && std::isfinite(o.server_lr)))
-    throw std::invalid_argument("server-lr: must be a finite number > 0, got " + number(o.server_lr));
+  check_server_optimizer(o.server_optimizer, o.server_lr);
   if (o.rule == AggregationRule::fedbuff && (o.buffer_size < 1 || o.buffer_size > clients))
     throw std::invalid_argument("buffer-size: " + std::to_string(o.buffer_size) + " is outside [1, " +
                                 std::to_string(clients) + "] (c clients of " + std::to_string(clients) + ")");
@@ -213,8 +212,9 @@ public:
                 const Dataset& test_data, const Sgd& sgd, const LrSchedule& lr, Recorder* recorder)
       : comm_(comm), placement_(placement), options_(options), model_(model), train_(train_data), test_(test_data),
         sgd_(sgd), lr_(lr), recorder_(recorder), dim_(model.parameter_count()), n_(placement.nodes()),
-        first_(placement.first(comm.rank())), count_(placement.count(comm.rank())) {
-    check_federated_options(options, n_);
+        first_(placement.first(comm.rank())), count_(placement.count(comm.rank())),
+        server_((check_federated_options(options, n_), options.server_optimizer), options.server_lr, options.steps,
+                model.parameter_count()) {
     if (placement.ranks() != comm.size())
       throw std::invalid_argument("train_federated: placement is for " + std::to_string(placement.ranks()) +
                                   " ranks, not " + std::to_string(comm.size()));
@@ -358,7 +358,7 @@ private:
       sum_ += cs[j].weight * contribution_.cast<double>();
       last_loss_[static_cast<std::size_t>(cs[j].client)] = all[offset[j] + static_cast<std::size_t>(dim_)];
     }
-    theta_ = (theta_.cast<double>() + options_.server_lr * sum_).cast<float>();
+    server_.apply(theta_, sum_, update.index);
   }
 
   void record_contribution(std::int64_t u, const Contribution& c) {
@@ -375,6 +375,15 @@ private:
   void describe_run() {
     recorder_->write_group_attribute("federated", "rule", to_string(options_.rule));
     recorder_->write_group_attribute("federated", "server_lr", options_.server_lr);
+    const ServerOptimizerOptions& so = options_.server_optimizer;
+    recorder_->write_group_attribute("federated", "server_optimizer", to_string(so.kind));
+    recorder_->write_group_attribute("federated", "server_lr_schedule", to_string(so.schedule));
+    recorder_->write_group_attribute("federated", "server_momentum", so.momentum);
+    recorder_->write_group_attribute("federated", "server_dampening", so.dampening);
+    recorder_->write_group_attribute("federated", "server_beta1", so.beta1);
+    recorder_->write_group_attribute("federated", "server_beta2", so.beta2);
+    recorder_->write_group_attribute("federated", "server_eps", so.eps);
+    recorder_->write_group_attribute("federated", "server_weight_decay", so.weight_decay);
     recorder_->write_group_attribute("federated", "local_steps", static_cast<double>(options_.local_steps));
     recorder_->write_group_attribute("federated", "buffer_size", static_cast<double>(options_.buffer_size));
     recorder_->write_group_attribute("federated", "fedfix_dt", options_.fedfix_dt);
@@ -496,6 +505,7 @@ private:
   Recorder* recorder_;
   Eigen::Index dim_;
   int n_, first_, count_;
+  ServerOptimizer server_;                  // applies the aggregated update to theta
   double start_ = 0;
   Eigen::VectorXf theta_;                   // the server model, the same on every rank
   std::vector<Sampler> samplers_;           // this rank's clients

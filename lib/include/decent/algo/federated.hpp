@@ -15,6 +15,7 @@
 #include "decent/model/model.hpp"
 #include "decent/mpi/comm.hpp"
 #include "decent/optim/lr_schedule.hpp"
+#include "decent/optim/server_optimizer.hpp"
 #include "decent/optim/sgd.hpp"
 #include "decent/placement/placement.hpp"
 
@@ -49,6 +50,8 @@ struct FederatedOptions {
   std::vector<double> durations;
   std::int64_t local_steps = 1;     ///< SGD steps per job, from the model the client received
   double server_lr = 1;             ///< lr_g of the server update
+  /// How the server applies the aggregated update (FedOpt); the default, sgd, is theta += lr_g Delta.
+  ServerOptimizerOptions server_optimizer;
   int buffer_size = 1;              ///< fedbuff: c, in [1, clients]
   double fedfix_dt = 0.5;           ///< fedfix: the window dt > 0
   std::int64_t steps = 100;         ///< server updates (FedFix: windows, empty ones included)
@@ -72,8 +75,9 @@ struct Contribution {
   double return_time = 0;      ///< virtual time it returned (sent_time + tau_i)
 };
 
-/// Server update `index` at virtual `time`: theta^{index+1} = theta^index + lr_g sum_i d_i (local_i - theta^{rho_i}),
-/// summed in the order of `contributions` (by return time, then client id). FedFix windows may be empty.
+/// Server update `index` at virtual `time`: Delta = sum_i d_i (local_i - theta^{rho_i}), summed in the order of
+/// `contributions` (by return time, then client id), and theta^{index+1} = theta^index + lr_g Delta with the
+/// default server optimizer (sgd; others in server_optimizer.hpp). FedFix windows may be empty (no step).
 struct ServerUpdate {
   std::int64_t index = 0;
   double time = 0;
