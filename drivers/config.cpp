@@ -97,6 +97,12 @@ void check_federated(const TrainConfig& c) {
     throw config_error("fedfix-dt: must be a finite number > 0, got " + std::to_string(c.fedfix_dt));
   if (!(c.virtual_time >= 0 && std::isfinite(c.virtual_time)))
     throw config_error("virtual-time: must be a finite number >= 0, got " + std::to_string(c.virtual_time));
+  if (c.clients_per_round < 0 || c.clients_per_round > c.nodes)
+    throw config_error("clients-per-round: " + std::to_string(c.clients_per_round) + " is outside [1, " +
+                       std::to_string(c.nodes) + "] (the clients are the nodes; 0 = all)");
+  in_range("dropout", c.dropout, 0, 0.999999999, "[0, 1)");
+  if (!(c.deadline >= 0 && std::isfinite(c.deadline)))
+    throw config_error("deadline: must be a finite number >= 0 (0 = none), got " + std::to_string(c.deadline));
   if (!c.client_times.empty() && static_cast<int>(c.client_times.size()) != c.nodes)
     throw config_error("client-times: " + std::to_string(c.client_times.size()) + " durations for " +
                        std::to_string(c.nodes) + " nodes (give one per node)");
@@ -449,6 +455,13 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
      "federated: P in [0, 100): job durations 1 - i (P/100)/(n-1), the fastest client P% faster")
     ("virtual-time", po::value(&c.virtual_time)->default_value(c.virtual_time),
      "federated: run every server update up to this virtual time (instead of steps; 0 = use steps)");
+  add_group("participation", "Client participation").add_options()
+    ("clients-per-round", po::value(&c.clients_per_round)->default_value(c.clients_per_round),
+     "fedavg: m clients, a seeded uniform sample per round, receive the model (0 = all)")
+    ("dropout", po::value(&c.dropout)->default_value(c.dropout),
+     "fedavg: probability in [0, 1) that a selected client fails to return (seeded per round and client)")
+    ("deadline", po::value(&c.deadline)->default_value(c.deadline),
+     "fedavg: a round lasts at most D virtual time units; slower clients do not return (0 = none)");
   add_group("fedbuff", "FedBuff").add_options()
     ("buffer-size", po::value(&c.buffer_size),
      "fedbuff: aggregate once c clients have returned (default: half the nodes, at least 1)");

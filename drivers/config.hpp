@@ -96,6 +96,9 @@ struct TrainConfig {
   double speed_spread = 0;           // P of the F-P scenario: tau_i = 1 - i (P/100)/(n-1)
   int buffer_size = 0;               // fedbuff: c (0 = not given: max(1, nodes / 2))
   double fedfix_dt = 0.5;            // fedfix: window length
+  int clients_per_round = 0;         // fedavg: m clients sampled per round (0 = all)
+  double dropout = 0;                // fedavg: probability that a selected client fails to return
+  double deadline = 0;               // fedavg: clients slower than this do not return in time (0 = none)
   double virtual_time = 0;           // > 0: run the server updates up to this virtual time (instead of steps)
   // optimizer
   double lr = 0.05;

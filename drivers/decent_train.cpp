@@ -105,6 +105,13 @@ ScheduleOptions schedule_options(const TrainConfig& c, Algorithm algorithm) {
   return s;
 }
 
+/// A number as %g would print it.
+std::string number_text(double value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
+}
+
 std::string megabytes(std::uint64_t bytes) {
   std::ostringstream out;
   out.precision(4);
@@ -391,8 +398,12 @@ int run_federated(const TrainConfig& c, const Comm& world, const std::string& co
   options.local_steps = c.local_steps;
   options.server_lr = c.server_lr;
   options.server_optimizer = driver::server_optimizer_options(c);
+  options.clients_per_round = c.clients_per_round;
+  options.dropout = c.dropout;
+  options.deadline = c.deadline;
   options.buffer_size = c.buffer_size > 0 ? c.buffer_size : std::max(1, c.nodes / 2);
   options.fedfix_dt = c.fedfix_dt;
+  options.seed = c.seed;  // before the clock is replayed: the participants are drawn from it
   options.steps = c.steps;
   if (c.virtual_time > 0) {
     options.steps = federated_updates_within(options, c.virtual_time);
@@ -412,7 +423,6 @@ int run_federated(const TrainConfig& c, const Comm& world, const std::string& co
   options.batch = c.batch;
   options.sampling = c.sampling == "shuffled" ? SamplingMode::shuffled_epochs : SamplingMode::with_replacement;
   options.eval_every = c.eval_every;
-  options.seed = c.seed;
   options.flush_denormals = c.flush_denormals;
   const std::uint64_t announced = federated_bytes(options, model->parameter_count());
 
@@ -443,6 +453,10 @@ int run_federated(const TrainConfig& c, const Comm& world, const std::string& co
     }
     std::printf("  server    %s; server optimizer %s, lr %g (%s)\n", rule.c_str(), c.server_optimizer.c_str(),
                 c.server_lr, c.server_lr_schedule.c_str());
+    if (uses_participation(options))
+      std::printf("  rounds    %d of %d clients per round (uniform sample), dropout %g, deadline %s\n",
+                  c.clients_per_round > 0 ? c.clients_per_round : c.nodes, c.nodes, c.dropout,
+                  c.deadline > 0 ? number_text(c.deadline).c_str() : "none");
     FederatedClock clock(options);
     double end = 0;
     for (std::int64_t u = 0; u < options.steps; ++u) end = clock.next().time;

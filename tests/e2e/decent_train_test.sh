@@ -250,6 +250,29 @@ assert not np.array_equal(a["final/merged_params"][:], sgd["final/merged_params"
 assert a["federated"].attrs["server_optimizer"] in ("adam", b"adam")
 PY
 
+# --- client participation: 2 of 4 clients per round, 30% dropout, a deadline; 1 and 2 ranks agree -----------
+for ranks in 1 2; do
+  run "$ranks" "${fed[@]}" --algorithm fedavg --clients-per-round 2 --dropout 0.3 --deadline 0.9 \
+    --out "$tmp/part$ranks.h5" >"$tmp/out" 2>"$tmp/err" || fail "participation on $ranks ranks: $(cat "$tmp/err")"
+done
+grep -q "rounds    2 of 4 clients per round (uniform sample), dropout 0.3, deadline 0.9" "$tmp/out" && pass ||
+  fail "participation header: $(cat "$tmp/out")"
+/usr/bin/python3 - "$tmp/part1.h5" "$tmp/part2.h5" <<'PY' && pass || fail "participation records"
+import sys, h5py, numpy as np
+a, b = (h5py.File(p, "r") for p in sys.argv[1:3])
+assert np.array_equal(a["final/merged_params"][:], b["final/merged_params"][:])
+g = a["federated"]
+u, c, ok = g["participant_update"][:], g["participant_client"][:], g["participant_returned"][:]
+U = len(g["time"])
+assert np.array_equal(np.bincount(u, minlength=U), np.full(U, 2)), u  # 2 selected per round
+assert np.array_equal(np.bincount(u, weights=ok, minlength=U).astype(int), g["contributions"][:])
+assert 0 < ok.mean() < 1 and set(np.unique(c)) <= {0, 1, 2, 3}
+# Client 0 takes 1 > deadline 0.9 (speed spread 80%): it never returns; every round lasts at most 0.9.
+assert not ok[c == 0].any() and np.all(np.diff(np.concatenate([[0], g["time"][:]])) <= 0.9 + 1e-12)
+for name in ("participant_update", "participant_client", "participant_returned"):
+    assert np.array_equal(a["federated"][name][:], b["federated"][name][:])
+PY
+
 # --- INI sections: [fedbuff] buffer-size = 2 is the flat key buffer-size = 2 --------------------------
 printf 'algorithm = fedbuff\n[federated]\nlocal-steps = 2\n[fedbuff]\nbuffer-size = 2\n' >"$tmp/sections.ini"
 if run 2 "${fed[@]}" --config "$tmp/sections.ini" --out "$tmp/sections.h5" >"$tmp/out" 2>"$tmp/err"; then

@@ -16,6 +16,8 @@ namespace decent {
 namespace {
 
 constexpr std::int64_t max_updates = 100'000'000;     // federated_updates_within refuses more
+constexpr std::uint64_t select_stream = 0x534C4354;   // "SLCT": the clients of a round
+constexpr std::uint64_t fail_stream = 0x4641494C;     // "FAIL": whether a selected client fails to return
 constexpr std::int64_t max_windows = 1'000'000'000;   // FedFix windows one job may span
 
 std::string number(double value) {
@@ -96,13 +98,44 @@ void check_federated_options(const FederatedOptions& o, int clients) {
       throw std::invalid_argument("fedfix-dt: must be a finite number > 0, got " + number(o.fedfix_dt));
     for (double tau : o.durations) windows_spanned(tau, o.fedfix_dt);
   }
+  if (uses_participation(o) && o.rule != AggregationRule::fedavg)
+    throw std::invalid_argument("clients-per-round, dropout and deadline apply to algorithm = fedavg (the synchronous "
+                                "rule), not " + to_string(o.rule));
+  if (o.clients_per_round < 0 || o.clients_per_round > clients)
+    throw std::invalid_argument("clients-per-round: " + std::to_string(o.clients_per_round) + " is outside [1, " +
+                                std::to_string(clients) + "] (the number of clients, nodes)");
+  if (!(o.dropout >= 0 && o.dropout < 1))
+    throw std::invalid_argument("dropout: " + number(o.dropout) + " is outside [0, 1)");
+  if (!(o.deadline >= 0 && std::isfinite(o.deadline)))
+    throw std::invalid_argument("deadline: must be a finite number >= 0 (0: none), got " + number(o.deadline));
   if (o.steps < 1) throw std::invalid_argument("steps: must be >= 1, got " + std::to_string(o.steps));
   if (o.batch < 1) throw std::invalid_argument("batch: must be >= 1, got " + std::to_string(o.batch));
   if (o.eval_every < 1) throw std::invalid_argument("eval-every: must be >= 1, got " + std::to_string(o.eval_every));
 }
 
+bool uses_participation(const FederatedOptions& o) noexcept {
+  return o.clients_per_round > 0 || o.dropout > 0 || o.deadline > 0;
+}
+
+std::vector<int> selected_clients(const FederatedOptions& options, int clients, std::int64_t round) {
+  std::vector<int> all(static_cast<std::size_t>(clients));
+  std::iota(all.begin(), all.end(), 0);
+  const int m = options.clients_per_round;
+  if (m <= 0 || m >= clients) return all;
+  // The first m of a partial Fisher-Yates shuffle on the round's own stream.
+  Rng rng(derive_seed(options.seed, {select_stream, static_cast<std::uint64_t>(round)}));
+  for (int i = 0; i < m; ++i) {
+    const auto j = i + static_cast<int>(rng.below(static_cast<std::uint64_t>(clients - i)));
+    std::swap(all[static_cast<std::size_t>(i)], all[static_cast<std::size_t>(j)]);
+  }
+  all.resize(static_cast<std::size_t>(m));
+  std::sort(all.begin(), all.end());
+  return all;
+}
+
 FederatedClock::FederatedClock(const FederatedOptions& options)
-    : rule_(options.rule), tau_(options.durations), buffer_(options.buffer_size), dt_(options.fedfix_dt) {
+    : rule_(options.rule), tau_(options.durations), buffer_(options.buffer_size), dt_(options.fedfix_dt),
+      options_(options) {
   check_federated_options(options, static_cast<int>(tau_.size()));
   const std::size_t n = tau_.size();
   version_.assign(n, 0);
@@ -120,6 +153,28 @@ ServerUpdate FederatedClock::next() {
   update.index = index_;
   switch (rule_) {
     case AggregationRule::fedavg: {
+      if (uses_participation(options_)) {
+        // The selected clients start together; the server waits for the slowest of them, at most the deadline.
+        // Weights 1/|returned| over the clients that returned in time.
+        update.selected = selected_clients(options_, n, index_);
+        const double start = round_end_;
+        double wait = 0;
+        std::vector<int> returned;
+        for (const int i : update.selected) {
+          const double tau = tau_[static_cast<std::size_t>(i)];
+          wait = std::max(wait, options_.deadline > 0 ? std::min(tau, options_.deadline) : tau);
+          const bool late = options_.deadline > 0 && tau > options_.deadline;
+          Rng fate(derive_seed(options_.seed, {fail_stream, static_cast<std::uint64_t>(index_), static_cast<std::uint64_t>(i)}));
+          const bool failed = options_.dropout > 0 && fate.uniform() < options_.dropout;
+          if (late || failed) update.dropped.push_back(i);
+          else returned.push_back(i);
+        }
+        update.time = round_end_ = start + wait;
+        for (const int i : returned)
+          update.contributions.push_back({i, index_, 0, 1.0 / static_cast<double>(returned.size()), start,
+                                          start + tau_[static_cast<std::size_t>(i)]});
+        break;
+      }
       // Every round starts together and lasts as long as the slowest client; times are exact multiples.
       const double slowest = *std::max_element(tau_.begin(), tau_.end());
       const double start = static_cast<double>(index_) * slowest;
@@ -182,6 +237,14 @@ std::int64_t federated_updates_within(const FederatedOptions& options, double ti
 std::uint64_t federated_bytes(const FederatedOptions& options, Eigen::Index parameter_count) {
   FederatedClock clock(options);
   const auto message = static_cast<std::uint64_t>(parameter_count) * sizeof(float);
+  if (uses_participation(options)) {  // the model to every selected client, an upload from every returned one
+    std::uint64_t messages = 0;
+    for (std::int64_t u = 0; u < options.steps; ++u) {
+      const ServerUpdate update = clock.next();
+      messages += update.selected.size() + update.contributions.size();
+    }
+    return messages * message;
+  }
   std::uint64_t messages = static_cast<std::uint64_t>(clock.clients());  // theta^0 to every client
   for (std::int64_t u = 0; u < options.steps; ++u) {
     const auto returned = static_cast<std::uint64_t>(clock.next().contributions.size());
@@ -246,9 +309,17 @@ public:
     start_ = MPI_Wtime();
     const std::int64_t steps = options_.steps;
     if (recorder_) describe_run();
-    for (int k = 0; k < count_; ++k) run_job(k, 0);
+    const bool sampled = uses_participation(options_);
+    const auto run_round_jobs = [&](std::int64_t round) {  // participation: the round's selected clients start
+      for (const int client : selected_clients(options_, n_, round))
+        if (placement_.owner(client) == comm_.rank()) run_job(client - first_, round);
+    };
+    if (sampled) run_round_jobs(0);
+    else
+      for (int k = 0; k < count_; ++k) run_job(k, 0);
     const auto message = static_cast<std::uint64_t>(dim_) * sizeof(float);
-    std::uint64_t bytes = static_cast<std::uint64_t>(n_) * message;  // theta^0 to every client
+    // theta^0 to every client; with participation every round counts its own downloads.
+    std::uint64_t bytes = sampled ? 0 : static_cast<std::uint64_t>(n_) * message;
     FederatedClock clock(options_);
     TrainProgress report;
     report.steps = steps;
@@ -257,14 +328,24 @@ public:
       const ServerUpdate update = clock.next();
       aggregate(update);
       const bool more = u + 1 < steps;
+      if (sampled && more) run_round_jobs(u + 1);
       for (const Contribution& c : update.contributions) {
-        if (more && placement_.owner(c.client) == comm_.rank()) run_job(c.client - first_, u + 1);
+        if (!sampled && more && placement_.owner(c.client) == comm_.rank()) run_job(c.client - first_, u + 1);
         staleness_sum += c.staleness;
         result_.max_staleness = std::max(result_.max_staleness, c.staleness);
         record_contribution(u, c);
       }
       const auto returned = static_cast<std::uint64_t>(update.contributions.size());
-      bytes += returned * message * (more ? 2 : 1);
+      if (sampled) {
+        bytes += (update.selected.size() + returned) * message;
+        for (const int client : update.selected) {
+          p_update_.push_back(u);
+          p_client_.push_back(client);
+          p_returned_.push_back(std::find(update.dropped.begin(), update.dropped.end(), client) == update.dropped.end());
+        }
+      } else {
+        bytes += returned * message * (more ? 2 : 1);
+      }
       result_.train.bytes += bytes;
       result_.contributions += static_cast<std::int64_t>(returned);
       result_.virtual_time = update.time;
@@ -387,6 +468,11 @@ private:
     recorder_->write_group_attribute("federated", "local_steps", static_cast<double>(options_.local_steps));
     recorder_->write_group_attribute("federated", "buffer_size", static_cast<double>(options_.buffer_size));
     recorder_->write_group_attribute("federated", "fedfix_dt", options_.fedfix_dt);
+    if (uses_participation(options_)) {
+      recorder_->write_group_attribute("federated", "clients_per_round", static_cast<double>(options_.clients_per_round));
+      recorder_->write_group_attribute("federated", "dropout", options_.dropout);
+      recorder_->write_group_attribute("federated", "deadline", options_.deadline);
+    }
     recorder_->append_series("federated", "client_time", std::span<const double>(options_.durations));
   }
 
@@ -409,6 +495,11 @@ private:
     doubles("weight", c_weight_);
     doubles("sent_time", c_sent_);
     doubles("return_time", c_return_);
+    if (uses_participation(options_)) {
+      ints("participant_update", p_update_);
+      ints("participant_client", p_client_);
+      ints("participant_returned", p_returned_);
+    }
     doubles("eval_time", eval_time_);
     doubles("eval_wall_s", eval_wall_);
   }
@@ -523,6 +614,7 @@ private:
   // Buffered /federated series, written at every eval.
   std::vector<double> update_time_, c_weight_, c_sent_, c_return_, eval_time_, eval_wall_;
   std::vector<std::int64_t> update_size_, c_update_, c_client_, c_version_, c_staleness_;
+  std::vector<std::int64_t> p_update_, p_client_, p_returned_;  // participation: every selected client per round
 };
 
 }  // namespace

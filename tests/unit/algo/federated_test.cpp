@@ -3,6 +3,7 @@
 #include "decent/algo/federated.hpp"
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -194,4 +195,90 @@ TEST_CASE("unusable federated options are refused, naming the key", "[federated]
   CHECK_THROWS_WITH(parse_aggregation_rule("fedsgd"), Catch::Contains("async-fedavg"));
   for (const char* name : {"fedavg", "async-fedavg", "fedbuff", "fedfix"})
     CHECK(to_string(parse_aggregation_rule(name)) == name);
+}
+
+TEST_CASE("participation: a seeded uniform sample of m clients per round, sorted, the same on every call",
+          "[federated]") {
+  FederatedOptions o;
+  o.durations.assign(10, 1.0);
+  o.clients_per_round = 4;
+  o.seed = 5;
+  std::vector<int> times_selected(10, 0);
+  bool rounds_differ = false;
+  for (std::int64_t round = 0; round < 500; ++round) {
+    const std::vector<int> s = selected_clients(o, 10, round);
+    REQUIRE(s.size() == 4);
+    CHECK(std::is_sorted(s.begin(), s.end()));
+    CHECK(std::adjacent_find(s.begin(), s.end()) == s.end());
+    CHECK(s == selected_clients(o, 10, round));
+    if (round > 0 && s != selected_clients(o, 10, round - 1)) rounds_differ = true;
+    for (int c : s) ++times_selected[static_cast<std::size_t>(c)];
+  }
+  CHECK(rounds_differ);
+  // Uniform: each client is selected with probability 0.4, 200 of 500 rounds; 4.5 sigma is about 50.
+  for (int count : times_selected) CHECK(std::abs(count - 200) < 50);
+  o.clients_per_round = 0;
+  CHECK(selected_clients(o, 10, 3).size() == 10);
+}
+
+TEST_CASE("participation: the deadline drops slow clients and ends the round; weights are 1/returned",
+          "[federated]") {
+  FederatedOptions o;
+  o.durations = {1.0, 3.0, 2.0};
+  o.deadline = 2.5;
+  FederatedClock clock(o);
+  for (int u = 0; u < 3; ++u) {
+    const ServerUpdate update = clock.next();
+    CHECK(update.time == 2.5 * (u + 1));  // the server waits until the deadline for client 1
+    CHECK(update.selected == std::vector<int>{0, 1, 2});
+    CHECK(update.dropped == std::vector<int>{1});
+    REQUIRE(update.contributions.size() == 2);
+    CHECK(update.contributions[0].client == 0);  // by return time
+    CHECK(update.contributions[1].client == 2);
+    for (const Contribution& c : update.contributions) {
+      CHECK(c.weight == 0.5);
+      CHECK(c.sent_time == 2.5 * u);
+      CHECK(c.staleness == 0);
+    }
+  }
+}
+
+TEST_CASE("participation: dropout P drops about P of the selected clients; bytes count downloads and returns",
+          "[federated]") {
+  FederatedOptions o;
+  o.durations.assign(8, 1.0);
+  o.clients_per_round = 5;
+  o.dropout = 0.25;
+  o.steps = 400;
+  FederatedClock clock(o);
+  std::uint64_t selected = 0, returned = 0;
+  for (std::int64_t u = 0; u < o.steps; ++u) {
+    const ServerUpdate update = clock.next();
+    CHECK(update.time == static_cast<double>(u + 1));
+    CHECK(update.selected.size() == 5);
+    CHECK(update.contributions.size() + update.dropped.size() == 5);
+    for (const Contribution& c : update.contributions)
+      CHECK(c.weight == 1.0 / static_cast<double>(update.contributions.size()));
+    selected += update.selected.size();
+    returned += update.contributions.size();
+  }
+  // 2000 selections, 1500 expected returns, sigma about 19.
+  CHECK(std::abs(static_cast<double>(returned) - 1500.0) < 100.0);
+  CHECK(federated_bytes(o, 10) == (selected + returned) * 10 * sizeof(float));
+}
+
+TEST_CASE("participation options are refused outside fedavg and outside their ranges", "[federated]") {
+  FederatedOptions o;
+  o.durations.assign(4, 1.0);
+  o.clients_per_round = 5;
+  CHECK_THROWS_WITH(check_federated_options(o, 4), Catch::Contains("clients-per-round: 5 is outside [1, 4]"));
+  o.clients_per_round = 2;
+  o.rule = AggregationRule::fedbuff;
+  CHECK_THROWS_WITH(check_federated_options(o, 4), Catch::Contains("apply to algorithm = fedavg"));
+  o.rule = AggregationRule::fedavg;
+  o.dropout = 1;
+  CHECK_THROWS_WITH(check_federated_options(o, 4), Catch::Contains("dropout: 1 is outside [0, 1)"));
+  o.dropout = 0;
+  o.deadline = -1;
+  CHECK_THROWS_WITH(check_federated_options(o, 4), Catch::Contains("deadline: must be a finite number >= 0"));
 }

@@ -54,6 +54,13 @@ struct FederatedOptions {
   ServerOptimizerOptions server_optimizer;
   int buffer_size = 1;              ///< fedbuff: c, in [1, clients]
   double fedfix_dt = 0.5;           ///< fedfix: the window dt > 0
+  /// Client participation (synchronous rule fedavg only; docs/federated.md). clients_per_round = m in [1, n]:
+  /// each round a seeded uniform sample of m clients receives the model (0: all n). dropout = P in [0, 1): a
+  /// selected client fails to return with probability P (seeded per round and client). deadline = D > 0: a
+  /// client with tau_i > D does not return in time, and a round lasts at most D (0: no deadline).
+  int clients_per_round = 0;
+  double dropout = 0;
+  double deadline = 0;
   std::int64_t steps = 100;         ///< server updates (FedFix: windows, empty ones included)
   Eigen::Index batch = 32;
   SamplingMode sampling = SamplingMode::shuffled_epochs;
@@ -82,7 +89,17 @@ struct ServerUpdate {
   std::int64_t index = 0;
   double time = 0;
   std::vector<Contribution> contributions;
+  /// With participation (FederatedOptions::clients_per_round, dropout, deadline): the clients selected for this
+  /// round (ascending) and those of them that did not return (failed or late). Empty otherwise.
+  std::vector<int> selected, dropped;
 };
+
+/// True if `options` asks for client participation (a sample per round, dropout or a deadline).
+bool uses_participation(const FederatedOptions& options) noexcept;
+
+/// The clients selected for fedavg round `round` (ascending): a uniform sample of m = clients_per_round of
+/// the n clients drawn from derive_seed(seed, {"SLCT", round}); all n when clients_per_round is 0.
+std::vector<int> selected_clients(const FederatedOptions& options, int clients, std::int64_t round);
 
 /// The virtual clock: which clients each server update aggregates and with which weights. It depends on the
 /// rule, the durations, c and dt only (never on data or ranks), so every rank replays the same schedule.
@@ -107,6 +124,8 @@ private:
   std::vector<double> sent_, returns_;  // when it received it, when it returns
   std::vector<std::int64_t> windows_;   // fedfix: windows a job spans, ceil(tau_i / dt)
   double async_scale_ = 0;              // async-fedavg: sum_j 1/tau_j
+  FederatedOptions options_;            // participation: the sample, dropout and deadline
+  double round_end_ = 0;                // participation: when the last round ended
 };
 
 /// The number of server updates at virtual times <= `time` (drives a run by a virtual-time budget).

@@ -27,7 +27,7 @@ struct AlgorithmEntry {
   std::string_view summary;  ///< one line for --help
   AlgorithmFamily family;
   /// The option groups it reads besides the common ones: sgd, graph, period, schedule, probes,
-  /// checkpoints, compression, choco, zo, federated, fedbuff, fedfix. A key of any other group is refused.
+  /// checkpoints, compression, choco, zo, federated, participation, fedbuff, fedfix. A key of any other group is refused.
   std::vector<std::string_view> groups;
 
   /// True if the algorithm reads option group `group` (a common one, or one of `groups`).
