@@ -1,4 +1,5 @@
 #include "decent/algo/federated.hpp"
+#include "core/number_text.hpp"
 
 #include "algo/denormals.hpp"
 #include <algorithm>
@@ -20,18 +21,13 @@ constexpr std::uint64_t select_stream = 0x534C4354;   // "SLCT": the clients of 
 constexpr std::uint64_t fail_stream = 0x4641494C;     // "FAIL": whether a selected client fails to return
 constexpr std::int64_t max_windows = 1'000'000'000;   // FedFix windows one job may span
 
-std::string number(double value) {
-  std::ostringstream text;
-  text << value;
-  return text.str();
-}
 
 /// FedFix: the windows a job of duration tau spans, the smallest j >= 1 with tau <= j dt (= ceil(tau / dt),
 /// decided by the same comparison the clock would make, so the weight and the schedule never disagree).
 std::int64_t windows_spanned(double tau, double dt) {
   const double estimate = std::ceil(tau / dt);
   if (!(estimate <= static_cast<double>(max_windows)))
-    throw std::invalid_argument("fedfix-dt: " + number(dt) + " is too small for a job of duration " + number(tau) +
+    throw std::invalid_argument("fedfix-dt: " + detail::number_text(dt) + " is too small for a job of duration " + detail::number_text(tau) +
                                 " (more than 10^9 windows per job)");
   auto j = std::max<std::int64_t>(1, static_cast<std::int64_t>(estimate));
   while (j > 1 && tau <= static_cast<double>(j - 1) * dt) --j;
@@ -71,7 +67,7 @@ bool is_aggregation_rule(std::string_view name) {
 std::vector<double> spread_durations(int clients, double spread_percent) {
   if (clients < 1) throw std::invalid_argument("speed-spread: needs at least one client, got " + std::to_string(clients));
   if (!(spread_percent >= 0 && spread_percent < 100))
-    throw std::invalid_argument("speed-spread: " + number(spread_percent) + " is outside [0, 100)");
+    throw std::invalid_argument("speed-spread: " + detail::number_text(spread_percent) + " is outside [0, 100)");
   std::vector<double> tau(static_cast<std::size_t>(clients), 1.0);
   // The reference code's expression and order of operations: 1 - i * P / 100 / (M - 1).
   for (int i = 1; i < clients; ++i)
@@ -86,7 +82,7 @@ void check_federated_options(const FederatedOptions& o, int clients) {
                                 std::to_string(clients) + " clients (one per node)");
   for (std::size_t i = 0; i < o.durations.size(); ++i)
     if (!(o.durations[i] > 0 && std::isfinite(o.durations[i])))
-      throw std::invalid_argument("client-times: client " + std::to_string(i) + "'s duration " + number(o.durations[i]) +
+      throw std::invalid_argument("client-times: client " + std::to_string(i) + "'s duration " + detail::number_text(o.durations[i]) +
                                   " is not a finite number > 0");
   if (o.local_steps < 1) throw std::invalid_argument("local-steps: must be >= 1, got " + std::to_string(o.local_steps));
   check_server_optimizer(o.server_optimizer, o.server_lr);
@@ -95,7 +91,7 @@ void check_federated_options(const FederatedOptions& o, int clients) {
                                 std::to_string(clients) + "] (c clients of " + std::to_string(clients) + ")");
   if (o.rule == AggregationRule::fedfix) {
     if (!(o.fedfix_dt > 0 && std::isfinite(o.fedfix_dt)))
-      throw std::invalid_argument("fedfix-dt: must be a finite number > 0, got " + number(o.fedfix_dt));
+      throw std::invalid_argument("fedfix-dt: must be a finite number > 0, got " + detail::number_text(o.fedfix_dt));
     for (double tau : o.durations) windows_spanned(tau, o.fedfix_dt);
   }
   if (uses_participation(o) && o.rule != AggregationRule::fedavg)
@@ -105,9 +101,9 @@ void check_federated_options(const FederatedOptions& o, int clients) {
     throw std::invalid_argument("clients-per-round: " + std::to_string(o.clients_per_round) + " is outside [1, " +
                                 std::to_string(clients) + "] (the number of clients, nodes)");
   if (!(o.dropout >= 0 && o.dropout < 1))
-    throw std::invalid_argument("dropout: " + number(o.dropout) + " is outside [0, 1)");
+    throw std::invalid_argument("dropout: " + detail::number_text(o.dropout) + " is outside [0, 1)");
   if (!(o.deadline >= 0 && std::isfinite(o.deadline)))
-    throw std::invalid_argument("deadline: must be a finite number >= 0 (0: none), got " + number(o.deadline));
+    throw std::invalid_argument("deadline: must be a finite number >= 0 (0: none), got " + detail::number_text(o.deadline));
   if (o.steps < 1) throw std::invalid_argument("steps: must be >= 1, got " + std::to_string(o.steps));
   if (o.batch < 1) throw std::invalid_argument("batch: must be >= 1, got " + std::to_string(o.batch));
   if (o.eval_every < 1) throw std::invalid_argument("eval-every: must be >= 1, got " + std::to_string(o.eval_every));
@@ -225,12 +221,12 @@ ServerUpdate FederatedClock::next() {
 
 std::int64_t federated_updates_within(const FederatedOptions& options, double time) {
   if (!(time >= 0 && std::isfinite(time)))
-    throw std::invalid_argument("virtual-time: must be a finite number >= 0, got " + number(time));
+    throw std::invalid_argument("virtual-time: must be a finite number >= 0, got " + detail::number_text(time));
   FederatedClock clock(options);
   std::int64_t count = 0;
   while (clock.next().time <= time)
     if (++count > max_updates)
-      throw std::invalid_argument("virtual-time: " + number(time) + " holds more than 10^8 server updates");
+      throw std::invalid_argument("virtual-time: " + detail::number_text(time) + " holds more than 10^8 server updates");
   return count;
 }
 
@@ -580,7 +576,7 @@ private:
     const std::int64_t first = comm_.allreduce(mine, ReduceOp::min);
     if (first == none) return;
     throw divergence_error("training diverged: the loss of client " + std::to_string(first % n_) + " became " +
-                           (mine == first ? number(bad_value_) : std::string("non-finite")) +
+                           (mine == first ? detail::number_text(bad_value_) : std::string("non-finite")) +
                            " in its job from server model version " + std::to_string(first / n_) +
                            " (lower lr or server-lr, or clip gradients with clip-value / clip-norm)");
   }

@@ -1,4 +1,5 @@
 #include "decent/optim/server_optimizer.hpp"
+#include "core/number_text.hpp"
 
 #include <cmath>
 #include <sstream>
@@ -9,14 +10,9 @@ namespace decent {
 
 namespace {
 
-std::string number(double value) {
-  std::ostringstream text;
-  text << value;
-  return text.str();
-}
 
 void in_unit_interval(const char* key, double value) {
-  if (!(value >= 0 && value < 1)) throw input_error(std::string(key) + ": " + number(value) + " is outside [0, 1)");
+  if (!(value >= 0 && value < 1)) throw input_error(std::string(key) + ": " + detail::number_text(value) + " is outside [0, 1)");
 }
 
 }  // namespace
@@ -50,14 +46,14 @@ std::string to_string(ServerLrSchedule schedule) {
 }
 
 void check_server_optimizer(const ServerOptimizerOptions& o, double lr) {
-  if (!(lr > 0 && std::isfinite(lr))) throw input_error("server-lr: must be a finite number > 0, got " + number(lr));
+  if (!(lr > 0 && std::isfinite(lr))) throw input_error("server-lr: must be a finite number > 0, got " + detail::number_text(lr));
   in_unit_interval("server-momentum", o.momentum);
   in_unit_interval("server-dampening", o.dampening);
   in_unit_interval("server-betas", o.beta1);
   in_unit_interval("server-betas", o.beta2);
-  if (!(o.eps > 0 && std::isfinite(o.eps))) throw input_error("server-eps: must be a finite number > 0, got " + number(o.eps));
+  if (!(o.eps > 0 && std::isfinite(o.eps))) throw input_error("server-eps: must be a finite number > 0, got " + detail::number_text(o.eps));
   if (!(o.weight_decay >= 0 && std::isfinite(o.weight_decay)))
-    throw input_error("server-weight-decay: must be a finite number >= 0, got " + number(o.weight_decay));
+    throw input_error("server-weight-decay: must be a finite number >= 0, got " + detail::number_text(o.weight_decay));
 }
 
 ServerOptimizer::ServerOptimizer(const ServerOptimizerOptions& options, double lr, std::int64_t updates, Eigen::Index dim)

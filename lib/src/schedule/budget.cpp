@@ -1,4 +1,5 @@
 #include "decent/schedule/budget.hpp"
+#include "core/number_text.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -10,11 +11,6 @@ namespace decent {
 
 namespace {
 
-std::string str(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
 
 [[noreturn]] void bad(std::string_view key, const std::string& problem) {
   throw std::invalid_argument("budget profile: " + std::string(key) + " " + problem);
@@ -63,16 +59,16 @@ double BudgetProfile::r(double p) const {
 }
 
 std::string BudgetProfile::describe() const {
-  std::string out = std::string(name()) + " r " + str(r_start_);
+  std::string out = std::string(name()) + " r " + detail::number_text(r_start_);
   switch (kind_) {
     case Kind::fixed: return out;
     case Kind::linear:
     case Kind::cosine:
-    case Kind::slow_decrease: out += " -> " + str(r_end_); break;
-    case Kind::slow_grow: out += " -> " + str(slow_grow_target) + " (fixed target)"; break;
-    case Kind::late_switch: out += " -> " + str(r_end_) + " at p = " + str(point_); break;
+    case Kind::slow_decrease: out += " -> " + detail::number_text(r_end_); break;
+    case Kind::slow_grow: out += " -> " + detail::number_text(slow_grow_target) + " (fixed target)"; break;
+    case Kind::late_switch: out += " -> " + detail::number_text(r_end_) + " at p = " + detail::number_text(point_); break;
     case Kind::dense_window:
-      out += ", " + str(r_end_) + " for p in [" + str(point_) + ", " + str(point_ + window_) + ")";
+      out += ", " + detail::number_text(r_end_) + " for p in [" + detail::number_text(point_) + ", " + detail::number_text(point_ + window_) + ")";
       break;
   }
   if (paper_last_round_) out += ", r-end at p >= 1 (paper)";
@@ -88,10 +84,10 @@ BudgetProfile make_budget_profile(std::string_view name, double r_start, double 
       problem += " ('" + std::string(name) + "' in the paper's code is '" + std::string(ours) + "' here)";
     bad("budget-profile", problem);
   }
-  if (!(r_start >= 0) || !std::isfinite(r_start)) bad("r", "= " + str(r_start) + " must be finite and >= 0");
-  if (!(r_end >= 0) || !std::isfinite(r_end)) bad("r-end", "= " + str(r_end) + " must be finite and >= 0");
-  if (!(point >= 0 && point <= 1)) bad("budget-point", "= " + str(point) + " must be in [0, 1]");
-  if (!(window > 0 && window <= 1)) bad("budget-window", "= " + str(window) + " must be in (0, 1]");
+  if (!(r_start >= 0) || !std::isfinite(r_start)) bad("r", "= " + detail::number_text(r_start) + " must be finite and >= 0");
+  if (!(r_end >= 0) || !std::isfinite(r_end)) bad("r-end", "= " + detail::number_text(r_end) + " must be finite and >= 0");
+  if (!(point >= 0 && point <= 1)) bad("budget-point", "= " + detail::number_text(point) + " must be in [0, 1]");
+  if (!(window > 0 && window <= 1)) bad("budget-window", "= " + detail::number_text(window) + " must be in (0, 1]");
   return BudgetProfile(static_cast<BudgetProfile::Kind>(it - budget_profile_names.begin()), r_start, r_end, point,
                        window, paper_last_round);
 }

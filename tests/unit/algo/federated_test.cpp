@@ -221,7 +221,7 @@ TEST_CASE("participation: a seeded uniform sample of m clients per round, sorted
   CHECK(selected_clients(o, 10, 3).size() == 10);
 }
 
-TEST_CASE("participation: the deadline drops slow clients and ends the round; weights are 1/returned",
+TEST_CASE("participation: the deadline drops slow clients and ends the round, weights are 1/returned",
           "[federated]") {
   FederatedOptions o;
   o.durations = {1.0, 3.0, 2.0};
@@ -243,7 +243,7 @@ TEST_CASE("participation: the deadline drops slow clients and ends the round; we
   }
 }
 
-TEST_CASE("participation: dropout P drops about P of the selected clients; bytes count downloads and returns",
+TEST_CASE("participation: dropout P drops about P of the selected clients, bytes count downloads and returns",
           "[federated]") {
   FederatedOptions o;
   o.durations.assign(8, 1.0);
