@@ -317,7 +317,7 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
   TrainConfig c;
   std::string hidden = "128", milestones, r_end, seed = "1", client_times, server_betas = "0.9,0.999";
   // The keys, in option groups (decent/algo/registry.hpp): an algorithm reads the common groups and its own.
-  std::vector<std::pair<std::string, std::unique_ptr<po::options_description>>> groups;
+  Groups groups;
   const auto add_group = [&](const char* name, const char* title) -> po::options_description& {
     groups.emplace_back(name, std::make_unique<po::options_description>(std::string(title) + " [" + name + "]"));
     return *groups.back().second;

@@ -14,6 +14,8 @@
 
 namespace decent {
 
+using detail::number_text;
+
 namespace {
 
 constexpr std::int64_t max_updates = 100'000'000;     // federated_updates_within refuses more
@@ -27,7 +29,8 @@ constexpr std::int64_t max_windows = 1'000'000'000;   // FedFix windows one job 
 std::int64_t windows_spanned(double tau, double dt) {
   const double estimate = std::ceil(tau / dt);
   if (!(estimate <= static_cast<double>(max_windows)))
-    throw std::invalid_argument("fedfix-dt: " + detail::number_text(dt) + " is too small for a job of duration " + detail::number_text(tau) +
+    throw std::invalid_argument("fedfix-dt: " + number_text(dt) + " is too small for a job of duration " +
+                                number_text(tau) +
                                 " (more than 10^9 windows per job)");
   auto j = std::max<std::int64_t>(1, static_cast<std::int64_t>(estimate));
   while (j > 1 && tau <= static_cast<double>(j - 1) * dt) --j;
@@ -67,7 +70,7 @@ bool is_aggregation_rule(std::string_view name) {
 std::vector<double> spread_durations(int clients, double spread_percent) {
   if (clients < 1) throw std::invalid_argument("speed-spread: needs at least one client, got " + std::to_string(clients));
   if (!(spread_percent >= 0 && spread_percent < 100))
-    throw std::invalid_argument("speed-spread: " + detail::number_text(spread_percent) + " is outside [0, 100)");
+    throw std::invalid_argument("speed-spread: " + number_text(spread_percent) + " is outside [0, 100)");
   std::vector<double> tau(static_cast<std::size_t>(clients), 1.0);
   // The reference code's expression and order of operations: 1 - i * P / 100 / (M - 1).
   for (int i = 1; i < clients; ++i)
@@ -82,7 +85,8 @@ void check_federated_options(const FederatedOptions& o, int clients) {
                                 std::to_string(clients) + " clients (one per node)");
   for (std::size_t i = 0; i < o.durations.size(); ++i)
     if (!(o.durations[i] > 0 && std::isfinite(o.durations[i])))
-      throw std::invalid_argument("client-times: client " + std::to_string(i) + "'s duration " + detail::number_text(o.durations[i]) +
+      throw std::invalid_argument("client-times: client " + std::to_string(i) + "'s duration " +
+                                  number_text(o.durations[i]) +
                                   " is not a finite number > 0");
   if (o.local_steps < 1) throw std::invalid_argument("local-steps: must be >= 1, got " + std::to_string(o.local_steps));
   check_server_optimizer(o.server_optimizer, o.server_lr);
@@ -91,7 +95,7 @@ void check_federated_options(const FederatedOptions& o, int clients) {
                                 std::to_string(clients) + "] (c clients of " + std::to_string(clients) + ")");
   if (o.rule == AggregationRule::fedfix) {
     if (!(o.fedfix_dt > 0 && std::isfinite(o.fedfix_dt)))
-      throw std::invalid_argument("fedfix-dt: must be a finite number > 0, got " + detail::number_text(o.fedfix_dt));
+      throw std::invalid_argument("fedfix-dt: must be a finite number > 0, got " + number_text(o.fedfix_dt));
     for (double tau : o.durations) windows_spanned(tau, o.fedfix_dt);
   }
   if (uses_participation(o) && o.rule != AggregationRule::fedavg)
@@ -101,9 +105,9 @@ void check_federated_options(const FederatedOptions& o, int clients) {
     throw std::invalid_argument("clients-per-round: " + std::to_string(o.clients_per_round) + " is outside [1, " +
                                 std::to_string(clients) + "] (the number of clients, nodes)");
   if (!(o.dropout >= 0 && o.dropout < 1))
-    throw std::invalid_argument("dropout: " + detail::number_text(o.dropout) + " is outside [0, 1)");
+    throw std::invalid_argument("dropout: " + number_text(o.dropout) + " is outside [0, 1)");
   if (!(o.deadline >= 0 && std::isfinite(o.deadline)))
-    throw std::invalid_argument("deadline: must be a finite number >= 0 (0: none), got " + detail::number_text(o.deadline));
+    throw std::invalid_argument("deadline: must be a finite number >= 0 (0: none), got " + number_text(o.deadline));
   if (o.steps < 1) throw std::invalid_argument("steps: must be >= 1, got " + std::to_string(o.steps));
   if (o.batch < 1) throw std::invalid_argument("batch: must be >= 1, got " + std::to_string(o.batch));
   if (o.eval_every < 1) throw std::invalid_argument("eval-every: must be >= 1, got " + std::to_string(o.eval_every));
@@ -160,7 +164,8 @@ ServerUpdate FederatedClock::next() {
           const double tau = tau_[static_cast<std::size_t>(i)];
           wait = std::max(wait, options_.deadline > 0 ? std::min(tau, options_.deadline) : tau);
           const bool late = options_.deadline > 0 && tau > options_.deadline;
-          Rng fate(derive_seed(options_.seed, {fail_stream, static_cast<std::uint64_t>(index_), static_cast<std::uint64_t>(i)}));
+          const auto round = static_cast<std::uint64_t>(index_), client = static_cast<std::uint64_t>(i);
+          Rng fate(derive_seed(options_.seed, {fail_stream, round, client}));
           const bool failed = options_.dropout > 0 && fate.uniform() < options_.dropout;
           if (late || failed) update.dropped.push_back(i);
           else returned.push_back(i);
@@ -221,12 +226,12 @@ ServerUpdate FederatedClock::next() {
 
 std::int64_t federated_updates_within(const FederatedOptions& options, double time) {
   if (!(time >= 0 && std::isfinite(time)))
-    throw std::invalid_argument("virtual-time: must be a finite number >= 0, got " + detail::number_text(time));
+    throw std::invalid_argument("virtual-time: must be a finite number >= 0, got " + number_text(time));
   FederatedClock clock(options);
   std::int64_t count = 0;
   while (clock.next().time <= time)
     if (++count > max_updates)
-      throw std::invalid_argument("virtual-time: " + detail::number_text(time) + " holds more than 10^8 server updates");
+      throw std::invalid_argument("virtual-time: " + number_text(time) + " holds more than 10^8 server updates");
   return count;
 }
 
@@ -337,7 +342,8 @@ public:
         for (const int client : update.selected) {
           p_update_.push_back(u);
           p_client_.push_back(client);
-          p_returned_.push_back(std::find(update.dropped.begin(), update.dropped.end(), client) == update.dropped.end());
+          const bool dropped = std::find(update.dropped.begin(), update.dropped.end(), client) != update.dropped.end();
+          p_returned_.push_back(dropped ? 0 : 1);
         }
       } else {
         bytes += returned * message * (more ? 2 : 1);
@@ -465,7 +471,8 @@ private:
     recorder_->write_group_attribute("federated", "buffer_size", static_cast<double>(options_.buffer_size));
     recorder_->write_group_attribute("federated", "fedfix_dt", options_.fedfix_dt);
     if (uses_participation(options_)) {
-      recorder_->write_group_attribute("federated", "clients_per_round", static_cast<double>(options_.clients_per_round));
+      const auto per_round = static_cast<double>(options_.clients_per_round);
+      recorder_->write_group_attribute("federated", "clients_per_round", per_round);
       recorder_->write_group_attribute("federated", "dropout", options_.dropout);
       recorder_->write_group_attribute("federated", "deadline", options_.deadline);
     }
@@ -576,7 +583,7 @@ private:
     const std::int64_t first = comm_.allreduce(mine, ReduceOp::min);
     if (first == none) return;
     throw divergence_error("training diverged: the loss of client " + std::to_string(first % n_) + " became " +
-                           (mine == first ? detail::number_text(bad_value_) : std::string("non-finite")) +
+                           (mine == first ? number_text(bad_value_) : std::string("non-finite")) +
                            " in its job from server model version " + std::to_string(first / n_) +
                            " (lower lr or server-lr, or clip gradients with clip-value / clip-norm)");
   }

@@ -8,11 +8,14 @@
 
 namespace decent {
 
+using detail::number_text;
+
 namespace {
 
 
 void in_unit_interval(const char* key, double value) {
-  if (!(value >= 0 && value < 1)) throw input_error(std::string(key) + ": " + detail::number_text(value) + " is outside [0, 1)");
+  if (!(value >= 0 && value < 1))
+    throw input_error(std::string(key) + ": " + number_text(value) + " is outside [0, 1)");
 }
 
 }  // namespace
@@ -22,7 +25,8 @@ ServerOptimizerKind parse_server_optimizer(std::string_view name) {
   if (name == "momentum") return ServerOptimizerKind::momentum;
   if (name == "adam") return ServerOptimizerKind::adam;
   if (name == "adamw") return ServerOptimizerKind::adamw;
-  throw input_error("server-optimizer: '" + std::string(name) + "' is not allowed (allowed: sgd, momentum, adam, adamw)");
+  throw input_error("server-optimizer: '" + std::string(name) +
+                    "' is not allowed (allowed: sgd, momentum, adam, adamw)");
 }
 
 std::string to_string(ServerOptimizerKind kind) {
@@ -46,20 +50,24 @@ std::string to_string(ServerLrSchedule schedule) {
 }
 
 void check_server_optimizer(const ServerOptimizerOptions& o, double lr) {
-  if (!(lr > 0 && std::isfinite(lr))) throw input_error("server-lr: must be a finite number > 0, got " + detail::number_text(lr));
+  if (!(lr > 0 && std::isfinite(lr)))
+    throw input_error("server-lr: must be a finite number > 0, got " + number_text(lr));
   in_unit_interval("server-momentum", o.momentum);
   in_unit_interval("server-dampening", o.dampening);
   in_unit_interval("server-betas", o.beta1);
   in_unit_interval("server-betas", o.beta2);
-  if (!(o.eps > 0 && std::isfinite(o.eps))) throw input_error("server-eps: must be a finite number > 0, got " + detail::number_text(o.eps));
+  if (!(o.eps > 0 && std::isfinite(o.eps)))
+    throw input_error("server-eps: must be a finite number > 0, got " + number_text(o.eps));
   if (!(o.weight_decay >= 0 && std::isfinite(o.weight_decay)))
-    throw input_error("server-weight-decay: must be a finite number >= 0, got " + detail::number_text(o.weight_decay));
+    throw input_error("server-weight-decay: must be a finite number >= 0, got " + number_text(o.weight_decay));
 }
 
-ServerOptimizer::ServerOptimizer(const ServerOptimizerOptions& options, double lr, std::int64_t updates, Eigen::Index dim)
+ServerOptimizer::ServerOptimizer(const ServerOptimizerOptions& options, double lr, std::int64_t updates,
+                                 Eigen::Index dim)
     : options_(options), lr_(lr), updates_(updates) {
   check_server_optimizer(options, lr);
-  if (updates < 1) throw std::invalid_argument("ServerOptimizer: needs at least one update, got " + std::to_string(updates));
+  if (updates < 1)
+    throw std::invalid_argument("ServerOptimizer: needs at least one update, got " + std::to_string(updates));
   if (options.kind != ServerOptimizerKind::sgd) m_ = Eigen::VectorXd::Zero(dim);
   if (options.kind == ServerOptimizerKind::adam || options.kind == ServerOptimizerKind::adamw)
     v_ = Eigen::VectorXd::Zero(dim);
@@ -97,7 +105,8 @@ void ServerOptimizer::apply(Eigen::VectorXf& theta, const Eigen::VectorXd& delta
       const double b1 = options_.beta1, b2 = options_.beta2;
       m_ = b1 * m_ + (1 - b1) * g_;
       v_ = b2 * v_ + (1 - b2) * g_.cwiseProduct(g_);
-      const double c1 = 1 - std::pow(b1, static_cast<double>(steps_)), c2 = 1 - std::pow(b2, static_cast<double>(steps_));
+      const auto t = static_cast<double>(steps_);
+      const double c1 = 1 - std::pow(b1, t), c2 = 1 - std::pow(b2, t);  // bias corrections
       x.array() -= lr * (m_.array() / c1) / ((v_.array() / c2).sqrt() + options_.eps);
       theta = x.cast<float>();
       return;

@@ -9,6 +9,8 @@
 
 namespace decent {
 
+using detail::number_text;
+
 namespace {
 
 
@@ -59,16 +61,17 @@ double BudgetProfile::r(double p) const {
 }
 
 std::string BudgetProfile::describe() const {
-  std::string out = std::string(name()) + " r " + detail::number_text(r_start_);
+  std::string out = std::string(name()) + " r " + number_text(r_start_);
   switch (kind_) {
     case Kind::fixed: return out;
     case Kind::linear:
     case Kind::cosine:
-    case Kind::slow_decrease: out += " -> " + detail::number_text(r_end_); break;
-    case Kind::slow_grow: out += " -> " + detail::number_text(slow_grow_target) + " (fixed target)"; break;
-    case Kind::late_switch: out += " -> " + detail::number_text(r_end_) + " at p = " + detail::number_text(point_); break;
+    case Kind::slow_decrease: out += " -> " + number_text(r_end_); break;
+    case Kind::slow_grow: out += " -> " + number_text(slow_grow_target) + " (fixed target)"; break;
+    case Kind::late_switch: out += " -> " + number_text(r_end_) + " at p = " + number_text(point_); break;
     case Kind::dense_window:
-      out += ", " + detail::number_text(r_end_) + " for p in [" + detail::number_text(point_) + ", " + detail::number_text(point_ + window_) + ")";
+      out += ", " + number_text(r_end_) + " for p in [" + number_text(point_) + ", " + number_text(point_ + window_) +
+             ")";
       break;
   }
   if (paper_last_round_) out += ", r-end at p >= 1 (paper)";
@@ -84,10 +87,10 @@ BudgetProfile make_budget_profile(std::string_view name, double r_start, double 
       problem += " ('" + std::string(name) + "' in the paper's code is '" + std::string(ours) + "' here)";
     bad("budget-profile", problem);
   }
-  if (!(r_start >= 0) || !std::isfinite(r_start)) bad("r", "= " + detail::number_text(r_start) + " must be finite and >= 0");
-  if (!(r_end >= 0) || !std::isfinite(r_end)) bad("r-end", "= " + detail::number_text(r_end) + " must be finite and >= 0");
-  if (!(point >= 0 && point <= 1)) bad("budget-point", "= " + detail::number_text(point) + " must be in [0, 1]");
-  if (!(window > 0 && window <= 1)) bad("budget-window", "= " + detail::number_text(window) + " must be in (0, 1]");
+  if (!(r_start >= 0) || !std::isfinite(r_start)) bad("r", "= " + number_text(r_start) + " must be finite and >= 0");
+  if (!(r_end >= 0) || !std::isfinite(r_end)) bad("r-end", "= " + number_text(r_end) + " must be finite and >= 0");
+  if (!(point >= 0 && point <= 1)) bad("budget-point", "= " + number_text(point) + " must be in [0, 1]");
+  if (!(window > 0 && window <= 1)) bad("budget-window", "= " + number_text(window) + " must be in (0, 1]");
   return BudgetProfile(static_cast<BudgetProfile::Kind>(it - budget_profile_names.begin()), r_start, r_end, point,
                        window, paper_last_round);
 }

@@ -9,6 +9,8 @@
 
 namespace decent {
 
+using detail::number_text;
+
 namespace {
 
 // Rounds per communication step above this are a configuration error (and would overflow int).
@@ -41,9 +43,9 @@ Schedule::Schedule(ScheduleOptions options) : options_(std::move(options)) {
     if (!profile_) bad("budget-target", "= rounds needs a budget-profile: the profile's r(p) gives the rounds");
     target_rounds_ = true;
     if (o.r_start > max_rounds)
-      bad("r", "= " + detail::number_text(o.r_start) + " is a round count here (budget-target = rounds): must be <= 1e6");
+      bad("r", "= " + number_text(o.r_start) + " is a round count here (budget-target = rounds): must be <= 1e6");
     if (o.r_end > max_rounds)
-      bad("r-end", "= " + detail::number_text(o.r_end) + " is a round count here (budget-target = rounds): must be <= 1e6");
+      bad("r-end", "= " + number_text(o.r_end) + " is a round count here (budget-target = rounds): must be <= 1e6");
   } else if (o.profile_target != "budget") {
     bad("budget-target", "= '" + o.profile_target + "' is unknown: allowed budget, rounds");
   }
@@ -134,7 +136,8 @@ std::string Schedule::describe() const {
   std::string out = "schedule: " + std::to_string(o.steps) + " steps, after every " + std::to_string(o.gossip_every) +
                     (o.gossip_every == 1 ? " step: " : " steps: ");
   if (!profile_)
-    out += std::to_string(o.rounds) + (o.rounds == 1 ? " gossip round" : " gossip rounds") + " (r " + detail::number_text(o.r_start) + ")";
+    out += std::to_string(o.rounds) + (o.rounds == 1 ? " gossip round" : " gossip rounds") + " (r " +
+           number_text(o.r_start) + ")";
   else if (target_rounds_)
     out += "gossip rounds = lround(" + profile_->describe() + ")";
   else
@@ -143,10 +146,10 @@ std::string Schedule::describe() const {
   if (o.merge_every > 0) out += "; merge every " + std::to_string(o.merge_every) + " steps";
   out += o.final_merge ? "; final merge" : "; no final merge";
   if (o.post_merge_rounds > 0)
-    out += "; then " + std::to_string(o.post_merge_rounds) + " post-merge rounds (r " + detail::number_text(o.r_end) + ")";
+    out += "; then " + std::to_string(o.post_merge_rounds) + " post-merge rounds (r " + number_text(o.r_end) + ")";
   const SchedulePlan p = plan();
   out += " => " + std::to_string(p.communication_steps) + " communication steps, " +
-         std::to_string(p.total_gossip_rounds()) + " gossip rounds (budget sum " + detail::number_text(p.budget_sum) + "), " +
+         std::to_string(p.total_gossip_rounds()) + " gossip rounds (budget sum " + number_text(p.budget_sum) + "), " +
          std::to_string(p.merges) + (p.merges == 1 ? " merge" : " merges");
   return out;
 }
