@@ -18,34 +18,9 @@ python=/usr/bin/python3
 base=(--dataset synthetic --synthetic-samples 1200 --synthetic-dim 12 --synthetic-classes 4 --nodes 4
       --hidden 8 --batch 8 --steps 40 --eval-every 10 --eval-samples 200 --progress log)
 
-# Every dataset of A and B is identical bit for bit except wall-clock times; B's resumes attribute is $3;
-# with a 4th argument "ranks", the rank-summed eval datasets may differ by rounding.
-same_records() {
-  "$python" - "$@" <<'PY'
-import sys, h5py
-a, b = (h5py.File(p, "r") for p in sys.argv[1:3])
-import numpy as np
-resumes = int(sys.argv[3])
-rounding = {"eval/merged_loss", "eval/consensus_distance", "eval/local_loss"} if sys.argv[4:] == ["ranks"] else set()
-def names(f):
-    out = []
-    f.visititems(lambda n, o: out.append(n) if isinstance(o, h5py.Dataset) else None)
-    return set(out)
-problems = []
-if names(a) != names(b): problems.append(f"datasets differ: {sorted(names(a) ^ names(b))}")
-for n in sorted(names(a) & names(b)):
-    if n.endswith("wall_s"): continue
-    x, y = a[n][()], b[n][()]
-    if x.shape == y.shape and x.tobytes() == y.tobytes(): continue
-    if n in rounding and x.shape == y.shape:
-        if np.allclose(x, y, rtol=1e-6, atol=0, equal_nan=True): continue
-    problems.append(f"{n} differs")
-if b.attrs["finished"] != 1: problems.append("finished != 1")
-if int(b.attrs.get("resumes", 0)) != resumes: problems.append(f"resumes = {b.attrs.get('resumes')}")
-print("; ".join(problems) if problems else f"{len(names(a))} datasets identical")
-sys.exit(1 if problems else 0)
-PY
-}
+# tests/e2e/same_records.py A B RESUMES [--ranks]: every dataset bitwise but wall times (--ranks: the
+# rank-summed eval means to relative 1e-6).
+same_records() { "$python" "$(dirname "${BASH_SOURCE[0]}")/same_records.py" "$@"; }
 
 list=$("$train" --list-algorithms) || { fail "--list-algorithms failed"; finish; exit; }
 count=$(echo "$list" | wc -l)
@@ -65,7 +40,7 @@ while read -r name family groups; do
   done
   for ranks in 2 4; do
     [ -f "$dir/np1.h5" ] && [ -f "$dir/np$ranks.h5" ] || continue
-    out=$(same_records "$dir/np1.h5" "$dir/np$ranks.h5" 0 ranks) && pass || fail "$name: 1 and $ranks ranks differ: $out"
+    out=$(same_records "$dir/np1.h5" "$dir/np$ranks.h5" 0 --ranks) && pass || fail "$name: 1 and $ranks ranks differ: $out"
   done
   case " $groups " in
     *" checkpoints "*) ;;
