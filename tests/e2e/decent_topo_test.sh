@@ -10,9 +10,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 expect_ok() {
   local what=$1 pattern=$2
   shift 2
-  local out
-  if ! out=$("$topo" "$@" 2>"$tmp/err"); then
-    fail "$what: exit $? ($(cat "$tmp/err"))"
+  local out code=0
+  out=$("$topo" "$@" 2>"$tmp/err") || code=$?
+  if [ "$code" -ne 0 ]; then
+    fail "$what: exit $code ($(cat "$tmp/err"))"
   elif ! grep -Eq -- "$pattern" <<<"$out"; then
     fail "$what: output does not match '$pattern':"$'\n'"$out"
   else
