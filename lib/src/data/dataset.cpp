@@ -13,6 +13,9 @@ Dataset subset(const Dataset& data, std::span<const Eigen::Index> indices, std::
   if (data.targets.size() > 0 && data.targets.size() != n)
     throw std::invalid_argument("subset: data set '" + data.name + "' has " + std::to_string(data.targets.size()) +
                                 " targets for " + std::to_string(n) + " samples");
+  if (!data.groups.empty() && static_cast<Eigen::Index>(data.groups.size()) != n)
+    throw std::invalid_argument("subset: data set '" + data.name + "' has " + std::to_string(data.groups.size()) +
+                                " sensitive attributes for " + std::to_string(n) + " samples");
   for (std::size_t k = 0; k < indices.size(); ++k)
     if (indices[k] < 0 || indices[k] >= n)
       throw std::out_of_range("subset: indices[" + std::to_string(k) + "] = " + std::to_string(indices[k]) +
@@ -28,6 +31,10 @@ Dataset subset(const Dataset& data, std::span<const Eigen::Index> indices, std::
   if (!data.labels.empty()) {
     out.labels.resize(indices.size());
     for (std::size_t k = 0; k < indices.size(); ++k) out.labels[k] = data.labels[static_cast<std::size_t>(indices[k])];
+  }
+  if (!data.groups.empty()) {
+    out.groups.resize(indices.size());
+    for (std::size_t k = 0; k < indices.size(); ++k) out.groups[k] = data.groups[static_cast<std::size_t>(indices[k])];
   }
   if (data.targets.size() > 0) {
     out.targets.resize(count);

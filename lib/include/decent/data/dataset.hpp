@@ -21,6 +21,8 @@ struct Dataset {
   std::vector<int> labels;   ///< N class ids 0..classes-1 (classification), else empty
   Eigen::VectorXf targets;   ///< N targets (regression), else empty
   int classes = 0;           ///< number of classes; 0 for regression
+  /// N sensitive attributes Z in {0, 1} for group fairness (decent/data/sensitive.hpp), else empty.
+  std::vector<int> groups;
   /// Shape of one sample (channels-last, decent/core/tensor_shape.hpp): {1, 28, 28} for IDX images; left at
   /// {0, 1, 1} by readers of flat data, for which shape() is {dim, 1, 1}.
   TensorShape sample_shape{0, 1, 1};
@@ -43,7 +45,8 @@ public:
   using input_error::input_error;
 };
 
-/// A copy of the samples `indices` (in that order; repeats allowed) with the same dim and classes.
+/// A copy of the samples `indices` (in that order; repeats allowed) with the same dim and classes, and their
+/// labels, targets and sensitive attributes.
 /// Throws std::out_of_range if an index is not in [0, data.size()).
 Dataset subset(const Dataset& data, std::span<const Eigen::Index> indices, std::string name);
 

@@ -1,0 +1,98 @@
+#include "decent/data/dirichlet_split.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "decent/core/random.hpp"
+
+namespace decent {
+namespace {
+
+// Stream tags, after partition.cpp's 0..3 so one run seed can drive both files' splits.
+enum : std::uint64_t { tag_split_proportions = 4, tag_split_shuffle = 5 };
+
+void require(bool ok, const std::string& problem) {
+  if (!ok) throw std::invalid_argument("partition_dirichlet_split: " + problem);
+}
+
+/// Attempt `attempt`: the split, or an empty Partition if a node ends below min_size.
+Partition split_once(const std::vector<std::vector<Eigen::Index>>& members, Eigen::Index total, int nodes,
+                     double alpha, Eigen::Index min_size, std::uint64_t seed, std::uint64_t attempt) {
+  const auto classes = static_cast<int>(members.size());
+  // dirichlet_proportions(nodes, classes, ...) has one column per class: q_k, a distribution over nodes.
+  const Eigen::MatrixXd q =
+      dirichlet_proportions(nodes, classes, alpha, derive_seed(seed, {tag_split_proportions, attempt}));
+  Partition parts(static_cast<std::size_t>(nodes));
+  std::vector<double> weight(static_cast<std::size_t>(nodes));
+  std::vector<Eigen::Index> run;
+  for (int k = 0; k < classes; ++k) {
+    run = members[static_cast<std::size_t>(k)];
+    if (run.empty()) continue;
+    Rng rng(derive_seed(seed, {tag_split_shuffle, attempt, static_cast<std::uint64_t>(k)}));
+    for (std::size_t j = run.size(); j > 1; --j) std::swap(run[j - 1], run[rng.below(j)]);
+
+    // The balancing rule: len(idx_j) < N / nodes, compared exactly in integers.
+    double sum = 0;
+    for (int i = 0; i < nodes; ++i) {
+      const auto held = static_cast<Eigen::Index>(parts[static_cast<std::size_t>(i)].size());
+      weight[static_cast<std::size_t>(i)] = held * nodes < total ? q(i, k) : 0.0;
+      sum += weight[static_cast<std::size_t>(i)];
+    }
+    // Some node is always below N / nodes while samples remain, but its q may have underflowed to 0
+    // (tiny alpha): the reference would divide by zero; here the attempt fails.
+    if (sum == 0) return {};
+
+    // As the reference: normalize, cumulate, scale by the class size, truncate; the last node gets the rest.
+    const auto size = static_cast<Eigen::Index>(run.size());
+    double cumulative = 0;
+    Eigen::Index begin = 0;
+    for (int i = 0; i < nodes; ++i) {
+      Eigen::Index end = size;
+      if (i + 1 < nodes) {
+        cumulative += weight[static_cast<std::size_t>(i)] / sum;
+        end = std::clamp(static_cast<Eigen::Index>(cumulative * static_cast<double>(size)), begin, size);
+      }
+      auto& part = parts[static_cast<std::size_t>(i)];
+      part.insert(part.end(), run.begin() + begin, run.begin() + end);
+      begin = end;
+    }
+  }
+  for (const auto& part : parts)
+    if (static_cast<Eigen::Index>(part.size()) < min_size) return {};
+  for (auto& part : parts) std::sort(part.begin(), part.end());
+  return parts;
+}
+
+}  // namespace
+
+Partition partition_dirichlet_split(std::span<const int> labels, int classes, int nodes, double alpha,
+                                    Eigen::Index min_size, std::uint64_t seed) {
+  require(classes >= 1, "classes = " + std::to_string(classes) + " must be >= 1");
+  require(nodes >= 1, "nodes = " + std::to_string(nodes) + " must be >= 1");
+  require(std::isfinite(alpha) && alpha > 0, "alpha = " + std::to_string(alpha) + " must be finite and > 0");
+  const auto total = static_cast<Eigen::Index>(labels.size());
+  require(min_size >= 0 && min_size <= total / nodes,
+          "min_size = " + std::to_string(min_size) + " must be in [0, samples / nodes = " + std::to_string(total) +
+              " / " + std::to_string(nodes) + "] (every node needs min_size samples)");
+  std::vector<std::vector<Eigen::Index>> members(static_cast<std::size_t>(classes));
+  for (std::size_t k = 0; k < labels.size(); ++k) {
+    require(labels[k] >= 0 && labels[k] < classes, "labels[" + std::to_string(k) + "] = " + std::to_string(labels[k]) +
+                                                       " is outside [0, classes = " + std::to_string(classes) + ")");
+    members[static_cast<std::size_t>(labels[k])].push_back(static_cast<Eigen::Index>(k));
+  }
+
+  for (int attempt = 0; attempt < dirichlet_split_attempts; ++attempt) {
+    Partition parts = split_once(members, total, nodes, alpha, min_size, seed, static_cast<std::uint64_t>(attempt));
+    if (!parts.empty()) return parts;
+  }
+  throw std::invalid_argument("partition_dirichlet_split: no split in " + std::to_string(dirichlet_split_attempts) +
+                              " attempts gave every node >= min_size = " + std::to_string(min_size) + " samples (" +
+                              std::to_string(total) + " samples, " + std::to_string(nodes) + " nodes, alpha = " +
+                              std::to_string(alpha) + "); lower min_size or raise alpha");
+}
+
+}  // namespace decent
