@@ -9,8 +9,10 @@
 #include <memory>
 #include <sstream>
 
+#include "decent/algo/client_selection.hpp"
 #include "decent/algo/registry.hpp"
 #include "decent/compress/compressor.hpp"
+#include "decent/data/curriculum.hpp"
 #include "decent/model/spec.hpp"
 #include "program_options_error.hpp"
 #include "seed_option.hpp"
@@ -101,8 +103,48 @@ void check_federated(const TrainConfig& c) {
     throw config_error("clients-per-round: " + std::to_string(c.clients_per_round) + " is outside [1, " +
                        std::to_string(c.nodes) + "] (the clients are the nodes; 0 = all)");
   in_range("dropout", c.dropout, 0, 0.999999999, "[0, 1)");
+  ClientSelection selection;
+  try {
+    selection = parse_client_selection(c.client_selection);
+  } catch (const std::invalid_argument& e) {
+    throw config_error(std::string("client-selection: ") + e.what());
+  }
+  // Only fedavg reads the participation group; for the others the key is refused below, naming the algorithm.
+  if (selection_reads_losses(selection) && c.algorithm == "fedavg") {
+    if (c.clients_per_round < 1)
+      throw config_error("client-selection: " + c.client_selection + " chooses clients-per-round clients per round; "
+                         "give clients-per-round (1 to " + std::to_string(c.nodes) + ")");
+    if (selection.rule == SelectionRule::power_of_choice &&
+        (selection.candidates < c.clients_per_round || selection.candidates > c.nodes))
+      throw config_error("client-selection: power-of-choice:" + std::to_string(selection.candidates) +
+                         " needs D candidates in [clients-per-round, nodes] = [" +
+                         std::to_string(c.clients_per_round) + ", " + std::to_string(c.nodes) + "]");
+    if (c.virtual_time > 0)
+      throw config_error("virtual-time: cannot be planned with client-selection = " + c.client_selection +
+                         " (a round lasts as long as the slowest client the losses select); give steps instead");
+  }
+  one_of("client-curriculum", c.client_curriculum, {"curr", "anti", "rand"});
+  try {
+    parse_pacing(c.client_pacing);
+  } catch (const std::invalid_argument& e) {
+    throw config_error(std::string("client-pacing: ") + e.what());
+  }
+  if (!(c.client_pacing_a > 0) || std::isnan(c.client_pacing_a))
+    throw config_error("client-pacing-a: must be > 0, got " + std::to_string(c.client_pacing_a));
+  in_range("client-pacing-b", c.client_pacing_b, 0, 1, "[0, 1]");
   if (!(c.deadline >= 0 && std::isfinite(c.deadline)))
     throw config_error("deadline: must be a finite number >= 0 (0 = none), got " + std::to_string(c.deadline));
+  one_of("curriculum", c.curriculum, {"none", "curr", "anti", "rand"});
+  one_of("curriculum-score", c.curriculum_score, {"global", "local", "both"});
+  one_of("curriculum-metric", c.curriculum_metric, {"loss", "error"});
+  try {
+    parse_pacing(c.pacing);
+  } catch (const std::invalid_argument& e) {
+    throw config_error(std::string("pacing: ") + e.what());
+  }
+  if (!(c.pacing_a > 0) || std::isnan(c.pacing_a))
+    throw config_error("pacing-a: must be > 0 (inf: the pool stays at pacing-b), got " + std::to_string(c.pacing_a));
+  in_range("pacing-b", c.pacing_b, 0, 1, "[0, 1]");
   if (!c.client_times.empty() && static_cast<int>(c.client_times.size()) != c.nodes)
     throw config_error("client-times: " + std::to_string(c.client_times.size()) + " durations for " +
                        std::to_string(c.nodes) + " nodes (give one per node)");
@@ -125,11 +167,18 @@ void validate(const TrainConfig& c) {
   at_least("probe-samples", c.probe_samples, 1);
   if (c.plane != "pca" && c.plane.rfind("nodes:", 0) != 0)
     throw config_error("plane: '" + c.plane + "' is not allowed (allowed: pca, nodes:I,J,K)");
-  one_of("dataset", c.dataset, {"auto", "fashion-mnist", "libsvm", "synthetic"});
+  one_of("dataset", c.dataset, {"auto", "fashion-mnist", "libsvm", "synthetic", "synthetic-fair"});
   if (c.dataset == "libsvm" && c.train_file.empty()) throw config_error("train-file: required with dataset = libsvm");
-  one_of("partition", c.partition, {"iid", "dirichlet", "shards"});
+  if (c.partition.rfind("fair-", 0) != 0)  // fair-iid, fair-heterogeneity:P, fair-synergy: checked with the data
+    one_of("partition", c.partition, {"iid", "dirichlet", "dirichlet-split", "shards", "fair-iid",
+                                      "fair-heterogeneity:P", "fair-synergy"});
+  if (!c.group_file.empty() && !c.sensitive.empty())
+    throw config_error("group-file and sensitive both give the sensitive attribute; give one of them");
+  in_range("sensitive-correlation", c.sensitive_correlation, 0, 1, "[0, 1]");
+  at_least("positive-class", c.positive_class, 0);
   if (!(c.alpha > 0)) throw config_error("alpha: must be > 0, got " + std::to_string(c.alpha));
   at_least("per-node", c.per_node, std::int64_t{0});
+  at_least("split-min-size", c.split_min_size, std::int64_t{0});
   at_least("shards-per-node", c.shards_per_node, 1);
   one_of("sampling", c.sampling, {"shuffled", "with-replacement"});
   at_least("synthetic-classes", c.synthetic_classes, 2);
@@ -339,13 +388,17 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
     ("algorithm", po::value(&c.algorithm)->default_value(c.algorithm), "a registered algorithm (listed below)");
   add_group("data", "Data").add_options()
     ("dataset", po::value(&c.dataset)->default_value(c.dataset),
-     "auto (fashion-mnist if installed, else synthetic) | fashion-mnist | libsvm | synthetic")
+     "auto (fashion-mnist if installed, else synthetic) | fashion-mnist | libsvm | synthetic | synthetic-fair "
+     "(2-D Gaussians with a sensitive attribute)")
     ("data-dir", po::value(&c.data_dir)->default_value(c.data_dir), "Fashion-MNIST directory")
     ("train-file", po::value(&c.train_file), "LIBSVM training file")
     ("test-file", po::value(&c.test_file), "LIBSVM test file (default: a held-out 20% of train-file)")
-    ("partition", po::value(&c.partition)->default_value(c.partition), "iid | dirichlet | shards")
+    ("partition", po::value(&c.partition)->default_value(c.partition),
+     "iid | dirichlet | dirichlet-split | shards | fair-iid | fair-heterogeneity:P | fair-synergy (on (Z, Y))")
     ("alpha", po::value(&c.alpha)->default_value(c.alpha, "0.1"), "Dirichlet concentration (small = more skew)")
     ("per-node", po::value(&c.per_node)->default_value(c.per_node), "dirichlet: samples per node (0 = train size / nodes)")
+    ("split-min-size", po::value(&c.split_min_size)->default_value(c.split_min_size),
+     "dirichlet-split: redraw the split until every node has at least this many samples")
     ("shards-per-node", po::value(&c.shards_per_node)->default_value(c.shards_per_node), "shards: label-sorted shards per node")
     ("sampling", po::value(&c.sampling)->default_value(c.sampling), "shuffled | with-replacement")
     ("synthetic-classes", po::value(&c.synthetic_classes)->default_value(c.synthetic_classes), "synthetic: classes")
@@ -461,7 +514,40 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
     ("dropout", po::value(&c.dropout)->default_value(c.dropout),
      "fedavg: probability in [0, 1) that a selected client fails to return (seeded per round and client)")
     ("deadline", po::value(&c.deadline)->default_value(c.deadline),
-     "fedavg: a round lasts at most D virtual time units; slower clients do not return (0 = none)");
+     "fedavg: a round lasts at most D virtual time units; slower clients do not return (0 = none)")
+    ("client-selection", po::value(&c.client_selection)->default_value(c.client_selection),
+     "fedavg: uniform | power-of-choice:D (D candidates, the m with the largest loss) | high-loss:T (probability "
+     "~ exp(T loss)) | curriculum (the client curriculum)")
+    ("client-curriculum", po::value(&c.client_curriculum)->default_value(c.client_curriculum),
+     "client-selection = curriculum: curr (the lowest mean loss first) | anti | rand: the clients' order")
+    ("client-pacing", po::value(&c.client_pacing)->default_value(c.client_pacing),
+     "client-selection = curriculum: linear | quad | sqrt | step | exp | log over the budget of client updates")
+    ("client-pacing-a", po::value(&c.client_pacing_a)->default_value(c.client_pacing_a, "0.8"),
+     "client-selection = curriculum: the pool holds every client after this fraction of the budget (> 0)")
+    ("client-pacing-b", po::value(&c.client_pacing_b)->default_value(c.client_pacing_b, "0.2"),
+     "client-selection = curriculum: the first pool's fraction of the clients, in [0, 1]");
+  add_group("fairness", "Group fairness (federated)").add_options()
+    ("group-file", po::value(&c.group_file),
+     "federated: the sensitive attribute Z, a file of one 0 or 1 per sample (training file, then test file)")
+    ("sensitive", po::value(&c.sensitive),
+     "federated: the sensitive attribute from the labels, classes:LIST (Z = 1 for those classes, see "
+     "sensitive-correlation)")
+    ("sensitive-correlation", po::value(&c.sensitive_correlation)->default_value(c.sensitive_correlation, "0.95"),
+     "sensitive = classes:LIST and dataset = synthetic-fair: P(Z = 1 | label in LIST) = P(Z = 0 | not), in [0, 1]")
+    ("positive-class", po::value(&c.positive_class)->default_value(c.positive_class),
+     "fairness: the prediction Yhat = 1[predicted class == this class]; fair-* partitions: Y likewise");
+  add_group("curriculum", "Data curriculum (federated)").add_options()
+    ("curriculum", po::value(&c.curriculum)->default_value(c.curriculum),
+     "federated: none (off) | curr (easiest samples first) | anti (hardest first) | rand: every job's order")
+    ("curriculum-score", po::value(&c.curriculum_score)->default_value(c.curriculum_score),
+     "curriculum: the scoring model: global (the received model) | local (the client's last returned) | both")
+    ("curriculum-metric", po::value(&c.curriculum_metric)->default_value(c.curriculum_metric),
+     "curriculum: a sample's score: loss (cross-entropy) | error (1 if misclassified, else 0)")
+    ("pacing", po::value(&c.pacing)->default_value(c.pacing), "curriculum: linear | quad | sqrt | step | exp | log")
+    ("pacing-a", po::value(&c.pacing_a)->default_value(c.pacing_a, "0.8"),
+     "curriculum: the pool holds all samples after this fraction of a job's local steps (> 0)")
+    ("pacing-b", po::value(&c.pacing_b)->default_value(c.pacing_b, "0.2"),
+     "curriculum: the first pool's fraction of the client's samples, in [0, 1] (at least 32 samples)");
   add_group("fedbuff", "FedBuff").add_options()
     ("buffer-size", po::value(&c.buffer_size),
      "fedbuff: aggregate once c clients have returned (default: half the nodes, at least 1)");
@@ -585,6 +671,17 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
   unused("server-dampening", c.server_optimizer == "momentum", "server-optimizer = momentum");
   unused("server-betas", c.server_optimizer == "adam" || c.server_optimizer == "adamw", "server-optimizer = adam or adamw");
   unused("server-eps", c.server_optimizer == "adam" || c.server_optimizer == "adamw", "server-optimizer = adam or adamw");
+  for (const char* key : {"pacing", "pacing-a", "pacing-b"})
+    unused(key, c.curriculum != "none", "curriculum = curr, anti or rand");
+  unused("curriculum-score", c.curriculum == "curr" || c.curriculum == "anti", "curriculum = curr or anti");
+  unused("curriculum-metric", c.curriculum == "curr" || c.curriculum == "anti", "curriculum = curr or anti");
+  unused("split-min-size", c.partition == "dirichlet-split", "partition = dirichlet-split");
+  unused("sensitive-correlation", !c.sensitive.empty() || c.dataset == "synthetic-fair",
+         "sensitive = classes:LIST or dataset = synthetic-fair");
+  unused("positive-class", !c.sensitive.empty() || !c.group_file.empty() || c.dataset == "synthetic-fair",
+         "a sensitive attribute (group-file, sensitive or dataset = synthetic-fair)");
+  for (const char* key : {"client-curriculum", "client-pacing", "client-pacing-a", "client-pacing-b"})
+    unused(key, c.client_selection == "curriculum", "client-selection = curriculum");
   unused("econtrol-eta", c.error_feedback == "econtrol", "error-feedback = econtrol");
   unused("ef21-sgdm-eta", c.error_feedback == "ef21-sgdm", "error-feedback = ef21-sgdm");
   unused("compress-warmup", c.algorithm == "choco" || c.compressor != "none" || c.error_feedback != "none",

@@ -42,9 +42,13 @@ struct TrainConfig {
   std::string dataset = "auto";   // auto | fashion-mnist | libsvm | synthetic
   std::string data_dir = "/usr/share/datasets/fashion-mnist";
   std::string train_file, test_file;
-  std::string partition = "dirichlet";  // iid | dirichlet | shards
+  std::string partition = "dirichlet";  // iid | dirichlet | dirichlet-split | shards
   double alpha = 0.1;
   std::int64_t per_node = 0;      // dirichlet: samples per node (0 = train size / nodes)
+  std::int64_t split_min_size = 10;  // dirichlet-split: redraw until every node has this many samples
+  std::string group_file, sensitive;  // the sensitive attribute Z: a 0/1 file, or classes:LIST
+  double sensitive_correlation = 0.95;  // classes rule and synthetic-fair: P(Z = 1 | Y = 1)
+  int positive_class = 1;             // fairness: Yhat = 1[prediction == this class]; fair-* splits: Y likewise
   int shards_per_node = 2;
   std::string sampling = "shuffled";  // shuffled | with-replacement
   int synthetic_classes = 10, synthetic_dim = 32;
@@ -99,7 +103,16 @@ struct TrainConfig {
   int clients_per_round = 0;         // fedavg: m clients sampled per round (0 = all)
   double dropout = 0;                // fedavg: probability that a selected client fails to return
   double deadline = 0;               // fedavg: clients slower than this do not return in time (0 = none)
+  std::string client_selection = "uniform";  // fedavg: uniform | power-of-choice:D | high-loss:T | curriculum
+  std::string client_curriculum = "curr";    // client-selection = curriculum: curr | anti | rand
+  std::string client_pacing = "linear";
+  double client_pacing_a = 0.8, client_pacing_b = 0.2;
   double virtual_time = 0;           // > 0: run the server updates up to this virtual time (instead of steps)
+  std::string curriculum = "none";        // federated: none (off) | curr | anti | rand (docs/curricula.md)
+  std::string curriculum_score = "global";  // global | local | both: the scoring model
+  std::string curriculum_metric = "loss";   // loss | error
+  std::string pacing = "linear";          // linear | quad | sqrt | step | exp | log
+  double pacing_a = 0.8, pacing_b = 0.2;  // the pool is full after a fraction a of a job; it starts at b
   // optimizer
   double lr = 0.05;
   std::string lr_schedule = "constant";  // constant | step | cosine | constant-then-zero

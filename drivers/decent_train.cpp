@@ -60,6 +60,10 @@ DataOptions data_options(const TrainConfig& c) {
   o.nodes = c.nodes;
   o.eval_samples = c.eval_samples;
   o.seed = c.seed;
+  o.sensitive.group_file = c.group_file;
+  o.sensitive.sensitive = c.sensitive;
+  o.sensitive.correlation = c.sensitive_correlation;
+  o.sensitive.seed = c.seed;
   return o;
 }
 
@@ -69,7 +73,9 @@ PartitionOptions partition_options(const TrainConfig& c) {
   o.partition = c.partition;
   o.alpha = c.alpha;
   o.per_node = c.per_node;
+  o.split_min_size = c.split_min_size;
   o.shards_per_node = c.shards_per_node;
+  o.positive = c.positive_class;
   o.nodes = c.nodes;
   o.seed = c.seed;
   return o;
@@ -401,6 +407,20 @@ int run_federated(const TrainConfig& c, const Comm& world, const std::string& co
   options.clients_per_round = c.clients_per_round;
   options.dropout = c.dropout;
   options.deadline = c.deadline;
+  options.selection = parse_client_selection(c.client_selection);
+  options.selection.order = parse_curriculum_order(c.client_curriculum);
+  options.selection.pacing = parse_pacing(c.client_pacing);
+  options.selection.a = c.client_pacing_a;
+  options.selection.b = c.client_pacing_b;
+  options.curriculum.enabled = c.curriculum != "none";
+  if (options.curriculum.enabled) {
+    options.curriculum.order = parse_curriculum_order(c.curriculum);
+    options.curriculum.scorer = parse_curriculum_scorer(c.curriculum_score);
+    options.curriculum.metric = parse_curriculum_metric(c.curriculum_metric);
+    options.curriculum.pacing = parse_pacing(c.pacing);
+    options.curriculum.a = c.pacing_a;
+    options.curriculum.b = c.pacing_b;
+  }
   options.buffer_size = c.buffer_size > 0 ? c.buffer_size : std::max(1, c.nodes / 2);
   options.fedfix_dt = c.fedfix_dt;
   options.seed = c.seed;  // before the clock is replayed: the participants are drawn from it
@@ -420,6 +440,7 @@ int run_federated(const TrainConfig& c, const Comm& world, const std::string& co
   const auto& model = problem.model;
   const Sgd sgd = sgd_of(c);
   const LrSchedule lr = lr_schedule_of(c, options.steps);
+  if (!data.train.groups.empty()) options.fairness_positive = c.positive_class;
   options.batch = c.batch;
   options.sampling = c.sampling == "shuffled" ? SamplingMode::shuffled_epochs : SamplingMode::with_replacement;
   options.eval_every = c.eval_every;
@@ -453,15 +474,40 @@ int run_federated(const TrainConfig& c, const Comm& world, const std::string& co
     }
     std::printf("  server    %s; server optimizer %s, lr %g (%s)\n", rule.c_str(), c.server_optimizer.c_str(),
                 c.server_lr, c.server_lr_schedule.c_str());
-    if (uses_participation(options))
-      std::printf("  rounds    %d of %d clients per round (uniform sample), dropout %g, deadline %s\n",
-                  c.clients_per_round > 0 ? c.clients_per_round : c.nodes, c.nodes, c.dropout,
+    if (uses_participation(options)) {
+      std::string how = "uniform sample";
+      if (options.selection.rule == SelectionRule::curriculum)
+        how = "client curriculum " + c.client_curriculum + ", " + c.client_pacing + " pacing from " +
+              number_text(c.client_pacing_b) + " of the clients to all after " + number_text(c.client_pacing_a) +
+              " of the budget";
+      else if (selection_reads_losses(options.selection))
+        how = c.client_selection + " by the clients' losses";
+      std::printf("  rounds    %d of %d clients per round (%s), dropout %g, deadline %s\n",
+                  c.clients_per_round > 0 ? c.clients_per_round : c.nodes, c.nodes, how.c_str(), c.dropout,
                   c.deadline > 0 ? number_text(c.deadline).c_str() : "none");
-    FederatedClock clock(options);
-    double end = 0;
-    for (std::int64_t u = 0; u < options.steps; ++u) end = clock.next().time;
-    std::printf("  plan      %lld server updates up to virtual time %.4g; will send %s in all\n",
-                static_cast<long long>(options.steps), end, megabytes(announced).c_str());
+    }
+    if (options.fairness_positive >= 0)
+      std::printf("  fairness  every eval: the PID of (Z, Yhat = 1[class %d], client) over the clients' training "
+                  "shards (/fairness)\n",
+                  options.fairness_positive);
+    if (options.curriculum.enabled) {
+      const bool scored = c.curriculum == "curr" || c.curriculum == "anti";
+      const std::string by = scored ? " by " + c.curriculum_metric + " (scoring model: " + c.curriculum_score + ")"
+                                    : std::string(c.curriculum == "rand" ? " at random" : "");
+      std::printf("  curriculum %s: every job orders the client's samples%s; %s pacing from %g of them (at least "
+                  "32) to all after %g of its steps\n",
+                  c.curriculum.c_str(), by.c_str(), c.pacing.c_str(), c.pacing_b, c.pacing_a);
+    }
+    if (selection_reads_losses(options.selection)) {  // the rounds' lengths depend on whom the losses select
+      std::printf("  plan      %lld server updates; will send %s%s\n", static_cast<long long>(options.steps),
+                  federated_bytes_exact(options) ? "" : "at most ", megabytes(announced).c_str());
+    } else {
+      FederatedClock clock(options);
+      double end = 0;
+      for (std::int64_t u = 0; u < options.steps; ++u) end = clock.next().time;
+      std::printf("  plan      %lld server updates up to virtual time %.4g; will send %s in all\n",
+                  static_cast<long long>(options.steps), end, megabytes(announced).c_str());
+    }
     std::printf("  output    %s\n", c.out.c_str());
     std::fflush(stdout);
   }
@@ -494,9 +540,10 @@ int run_federated(const TrainConfig& c, const Comm& world, const std::string& co
                 result.mean_staleness, static_cast<long long>(result.max_staleness),
                 megabytes(result.train.bytes).c_str(), megabytes(announced).c_str(), c.out.c_str());
   }
-  if (result.train.bytes != announced)
-    throw std::logic_error("bytes sent (" + std::to_string(result.train.bytes) + ") differ from the plan (" +
-                           std::to_string(announced) + ")");
+  const bool exact = federated_bytes_exact(options);
+  if (exact ? result.train.bytes != announced : result.train.bytes > announced)
+    throw std::logic_error("bytes sent (" + std::to_string(result.train.bytes) + ") " +
+                           (exact ? "differ from" : "exceed") + " the plan (" + std::to_string(announced) + ")");
   return 0;
 }
 

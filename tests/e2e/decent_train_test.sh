@@ -273,6 +273,76 @@ for name in ("participant_update", "participant_client", "participant_returned")
     assert np.array_equal(a["federated"][name][:], b["federated"][name][:])
 PY
 
+# --- loss-based client selection: power-of-choice and the client curriculum, 1 and 2 ranks agree -----------
+sel=("${fed[@]/--virtual-time/--steps}")  # a selection by losses cannot plan by virtual time: steps = 4
+for ranks in 1 2; do
+  run "$ranks" "${sel[@]}" --algorithm fedavg --clients-per-round 2 --client-selection power-of-choice:3 \
+    --out "$tmp/poc$ranks.h5" >"$tmp/out" 2>"$tmp/err" || fail "power-of-choice on $ranks ranks: $(cat "$tmp/err")"
+  run "$ranks" "${sel[@]}" --algorithm fedavg --clients-per-round 1 --client-selection curriculum \
+    --client-curriculum anti --client-pacing step --client-pacing-a 0.5 --client-pacing-b 0.5 \
+    --out "$tmp/cc$ranks.h5" >/dev/null 2>"$tmp/err" || fail "client curriculum on $ranks ranks: $(cat "$tmp/err")"
+done
+grep -q "rounds    2 of 4 clients per round (power-of-choice:3 by the clients' losses)" "$tmp/out" && pass ||
+  fail "power-of-choice header: $(cat "$tmp/out")"
+/usr/bin/python3 - "$tmp/poc1.h5" "$tmp/poc2.h5" "$tmp/cc1.h5" "$tmp/cc2.h5" <<'PY' && pass || fail "selection records"
+import sys, h5py, numpy as np
+poc1, poc2, cc1, cc2 = (h5py.File(p, "r") for p in sys.argv[1:5])
+for a, b in ((poc1, poc2), (cc1, cc2)):
+    for name in ("final/merged_params", "federated/selection_loss", "federated/participant_client"):
+        assert np.array_equal(a[name][:], b[name][:]), name
+g = poc1["federated"]
+assert g.attrs["client_selection"] in ("power-of-choice:3", b"power-of-choice:3")
+u, c, loss = g["selection_update"][:], g["selection_client"][:], g["selection_loss"][:]
+for r in range(len(g["time"])):  # 3 candidates a round, the 2 with the largest losses train
+    cand = sorted(zip(-loss[u == r], c[u == r]))
+    assert len(cand) == 3
+    chosen = sorted(g["participant_client"][:][g["participant_update"][:] == r])
+    assert chosen == sorted(x[1] for x in cand[:2]), (r, cand, chosen)
+PY
+
+# --- group fairness on the synthetic-fair data under the synergy split: 1 and 2 ranks agree, identities hold -
+fair=(--dataset synthetic-fair --synthetic-samples 2000 --model softmax --nodes 2 --algorithm fedavg --steps 6
+      --local-steps 5 --batch 16 --eval-every 2 --eval-samples 200 --progress off --lr 0.1)
+for ranks in 1 2; do
+  run "$ranks" "${fair[@]}" --partition fair-synergy --out "$tmp/fair$ranks.h5" >"$tmp/out" 2>"$tmp/err" ||
+    fail "fairness on $ranks ranks: $(cat "$tmp/err")"
+done
+grep -q "fairness  every eval: the PID of (Z, Yhat = 1\[class 1\], client)" "$tmp/out" && pass ||
+  fail "fairness header: $(cat "$tmp/out")"
+/usr/bin/python3 - "$tmp/fair1.h5" "$tmp/fair2.h5" <<'PY' && pass || fail "fairness records"
+import sys, h5py, numpy as np
+a, b = (h5py.File(p, "r") for p in sys.argv[1:3])
+for name in a["fairness"]:
+    assert np.array_equal(a["fairness"][name][:], b["fairness"][name][:], equal_nan=True), name
+f = a["fairness"]
+E = len(f["step"])
+assert E == len(a["eval/step"]) == 3
+assert np.allclose(f["mi_global"][:], f["unique"][:] + f["redundant"][:], atol=1e-9)
+assert np.allclose(f["mi_local"][:], f["unique"][:] + f["synergistic"][:], atol=1e-9)
+counts = f["counts"][:].reshape(E, 2, 2, 2)  # eval, client, Z, Yhat
+assert all(counts[e].sum() == 2000 for e in range(E))  # every eval counts every training sample once
+# The synergy split gives each team both groups in equal parts (I(Z; S) near 0), while on each client Z
+# determines Y, so a fitted model's prediction carries Z locally.
+assert f["mi_client"][-1] < 0.05 and f["mi_local"][-1] > 0.1, (f["mi_client"][-1], f["mi_local"][-1])
+PY
+
+# --- data curriculum on a per-class Dirichlet split: 1 and 2 ranks agree; it changes the run ---------------
+for ranks in 1 2; do
+  run "$ranks" "${fed[@]}" --algorithm fedbuff --buffer-size 2 --partition dirichlet-split \
+    --alpha 0.5 --curriculum anti --curriculum-score both --pacing sqrt --pacing-a 0.5 --pacing-b 0.1 \
+    --out "$tmp/curr$ranks.h5" >"$tmp/out" 2>"$tmp/err" || fail "curriculum on $ranks ranks: $(cat "$tmp/err")"
+done
+run 1 "${fed[@]}" --algorithm fedbuff --buffer-size 2 --partition dirichlet-split --alpha 0.5 \
+  --out "$tmp/nocurr.h5" >/dev/null 2>"$tmp/err" || fail "dirichlet-split without curriculum: $(cat "$tmp/err")"
+grep -q "curriculum anti: every job orders the client's samples by loss (scoring model: both); sqrt pacing" "$tmp/out" &&
+  grep -q "dirichlet-split partition" "$tmp/out" && pass || fail "curriculum header: $(cat "$tmp/out")"
+/usr/bin/python3 - "$tmp/curr1.h5" "$tmp/curr2.h5" "$tmp/nocurr.h5" <<'PY' && pass || fail "curriculum records"
+import sys, h5py, numpy as np
+a, b, plain = (h5py.File(p, "r") for p in sys.argv[1:4])
+assert np.array_equal(a["final/merged_params"][:], b["final/merged_params"][:])
+assert not np.array_equal(a["final/merged_params"][:], plain["final/merged_params"][:])
+PY
+
 # --- INI sections: [fedbuff] buffer-size = 2 is the flat key buffer-size = 2 --------------------------
 printf 'algorithm = fedbuff\n[federated]\nlocal-steps = 2\n[fedbuff]\nbuffer-size = 2\n' >"$tmp/sections.ini"
 if run 2 "${fed[@]}" --config "$tmp/sections.ini" --out "$tmp/sections.h5" >"$tmp/out" 2>"$tmp/err"; then

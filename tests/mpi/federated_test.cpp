@@ -8,9 +8,11 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <numeric>
+#include <optional>
 
 #include "decent/data/dataset.hpp"
 #include "decent/data/partition.hpp"
@@ -90,6 +92,15 @@ Eigen::VectorXf reference_run(const Problem& p, const FederatedOptions& o) {
   FederatedClock clock(o);
   Batch batch;
   Eigen::VectorXf g(model.parameter_count());
+  std::vector<Eigen::VectorXf> last(static_cast<std::size_t>(n));  // each client's last returned model
+  // With a curriculum: the shard's per-sample losses under a model, in one pass over the whole shard.
+  const auto shard_loss = [&](int client, const Eigen::VectorXf& params) {
+    const auto& shard = p.shards[static_cast<std::size_t>(client)];
+    const Dataset samples = subset(p.train, shard, "shard");
+    Eigen::VectorXf loss;
+    model.per_sample_loss(params, samples.features, samples.labels, loss);
+    return loss;
+  };
   for (std::int64_t u = 0; u < o.steps; ++u) {
     const ServerUpdate update = clock.next();
     const auto count = static_cast<Eigen::Index>(update.contributions.size());
@@ -100,11 +111,26 @@ Eigen::VectorXf reference_run(const Problem& p, const FederatedOptions& o) {
       const Eigen::VectorXf& from = versions[static_cast<std::size_t>(c.version)];
       Eigen::VectorXf x = from;
       SgdState state;
+      std::optional<PacedSampler> paced;
+      if (o.curriculum.enabled) {
+        const Eigen::VectorXf& own = last[static_cast<std::size_t>(c.client)];
+        Eigen::VectorXf score = own.size() == 0 || o.curriculum.scorer != CurriculumScorer::local
+                                    ? shard_loss(c.client, from)
+                                    : Eigen::VectorXf::Zero(0);
+        if (own.size() > 0 && o.curriculum.scorer != CurriculumScorer::global)
+          score = score.size() ? Eigen::VectorXf(score + shard_loss(c.client, own)) : shard_loss(c.client, own);
+        const std::vector<float> scores(score.data(), score.data() + score.size());
+        paced.emplace(local_curriculum_sampler(o.curriculum, p.shards[static_cast<std::size_t>(c.client)], scores,
+                                               o.batch, o.local_steps,
+                                               federated_curriculum_seed(o.seed, c.client, c.version)));
+      }
       for (std::int64_t s = 0; s < o.local_steps; ++s) {
-        samplers[static_cast<std::size_t>(c.client)].next(p.train, batch);
+        if (paced) gather_batch(p.train, paced->next_indices(), batch);
+        else samplers[static_cast<std::size_t>(c.client)].next(p.train, batch);
         model.loss_and_gradient(x, batch, g);
         sgd.step(x, g, state, lr.at(c.version));
       }
+      last[static_cast<std::size_t>(c.client)] = x;
       deltas.col(j) = (x - from).cast<double>();
       d(j) = weight(c.client);
     }
@@ -148,6 +174,37 @@ TEST_CASE("every rule's server updates match a dense reference computation", "[f
     // And the theta moved: the check above is not satisfied by two untrained models.
     CHECK((expected - federated_initial_parameters(*p.model, o.seed)).cwiseAbs().maxCoeff() > 1e-2 * scale);
   }
+}
+
+TEST_CASE("a data curriculum orders every job by the scoring model's losses, bitwise on any rank count",
+          "[federated][curriculum]") {
+  const Comm world = Comm::world();
+  const Problem p;
+  for (AggregationRule rule : all_rules)
+    for (const CurriculumScorer scorer : {CurriculumScorer::global, CurriculumScorer::local, CurriculumScorer::both}) {
+      INFO(to_string(rule) << ", scorer " << to_string(scorer));
+      FederatedOptions o = options_for(rule, p.nodes);
+      o.local_steps = 6;
+      o.curriculum.enabled = true;
+      o.curriculum.order = scorer == CurriculumScorer::both ? CurriculumOrder::anti : CurriculumOrder::curr;
+      o.curriculum.scorer = scorer;
+      o.curriculum.pacing = Pacing::quad;
+      o.curriculum.a = 0.5;
+      o.curriculum.b = 0.2;
+      const FederatedResult result = run(world, p, o);
+      const Eigen::VectorXf expected = reference_run(p, o);
+      const double scale = expected.cwiseAbs().maxCoeff();
+      // Scores differ from the reference's by float rounding at most; a reordering would change theta by far more.
+      CHECK((result.train.merged_params - expected).cwiseAbs().maxCoeff() <= 1e-5 * scale);
+      FederatedOptions plain = o;
+      plain.curriculum.enabled = false;
+      CHECK((reference_run(p, plain) - expected).cwiseAbs().maxCoeff() > 1e-3 * scale);
+      if (world.rank() == 0) {
+        const Comm self = Comm::self();
+        const FederatedResult single = run(self, p, o);
+        CHECK(single.train.merged_params == result.train.merged_params);
+      }
+    }
 }
 
 TEST_CASE("with equal speeds and c = all, FedBuff is synchronous FedAvg, bitwise", "[federated]") {
@@ -261,4 +318,142 @@ TEST_CASE("every rule learns the synthetic problem, and a diverging run names th
   CHECK_THROWS_WITH(train_federated(world, placement, o, *linear, regression, local, regression, Sgd(SgdOptions{}),
                                     make_lr_schedule("constant", 50.0f, o.steps), nullptr),
                     Catch::Contains("training diverged") && Catch::Contains("client"));
+}
+
+TEST_CASE("loss-based client selection reads the clients' losses under the server model, bitwise on any rank count",
+          "[federated][selection]") {
+  const Comm world = Comm::world();
+  const Problem p;
+  const Eigen::VectorXf theta0 = federated_initial_parameters(*p.model, 13);
+  for (const char* rule : {"power-of-choice:4", "high-loss:3", "curriculum"}) {
+    for (const double dropout : {0.0, 0.3}) {
+      INFO(rule << ", dropout " << dropout);
+      FederatedOptions o = options_for(AggregationRule::fedavg, p.nodes);
+      o.clients_per_round = 2;
+      o.dropout = dropout;
+      o.selection = parse_client_selection(rule);
+      const std::string distributed = scratch(world, std::string("sel_all_") + rule);
+      const std::string single = scratch(world, std::string("sel_one_") + rule);
+      FederatedResult all;
+      {
+        Recorder recorder(world, Placement(p.nodes, world.size()), distributed, {"", "", o.seed});
+        all = run(world, p, o, &recorder);
+      }
+      // Planned bytes are exact when every selected client returns, an upper bound otherwise.
+      const std::uint64_t planned = federated_bytes(o, p.model->parameter_count());
+      CHECK(federated_bytes_exact(o) == (dropout == 0));
+      if (dropout == 0) CHECK(all.train.bytes == planned);
+      else CHECK(all.train.bytes < planned);
+      if (world.rank() == 0) {
+        const Comm self = Comm::self();
+        {
+          Recorder recorder(self, Placement(p.nodes, 1), single, {"", "", o.seed});
+          run(self, p, o, &recorder);
+        }
+        for (const char* name : {"/final/merged_params", "/federated/selection_update", "/federated/selection_client",
+                                 "/federated/selection_loss", "/federated/participant_client",
+                                 "/federated/participant_update", "/eval/merged_loss"}) {
+          INFO(name);
+          CHECK(same(read_doubles(distributed, name), read_doubles(single, name)));
+        }
+        const auto s_update = read_doubles(distributed, "/federated/selection_update");
+        const auto s_client = read_doubles(distributed, "/federated/selection_client");
+        const auto s_loss = read_doubles(distributed, "/federated/selection_loss");
+        const auto p_update = read_doubles(distributed, "/federated/participant_update");
+        const auto p_client = read_doubles(distributed, "/federated/participant_client");
+        REQUIRE(!s_loss.empty());
+        // Round 0's losses are the clients' mean losses under theta^0, computed here on each whole shard.
+        for (std::size_t j = 0; j < s_loss.size() && s_update[j] == 0; ++j) {
+          const auto client = static_cast<std::size_t>(s_client[j]);
+          const Dataset shard = subset(p.train, p.shards[client], "shard");
+          const double expected = p.model->evaluate(theta0, shard.features, shard.labels, Eigen::VectorXf()).loss;
+          CHECK(s_loss[j] == Approx(expected).epsilon(1e-6));
+        }
+        if (std::string(rule).rfind("power-of-choice", 0) == 0) {
+          // Every round scores 4 candidates and trains the 2 with the largest losses.
+          for (std::int64_t u = 0; u < o.steps; ++u) {
+            std::vector<std::pair<double, int>> candidates;
+            for (std::size_t j = 0; j < s_loss.size(); ++j)
+              if (s_update[j] == static_cast<double>(u))
+                candidates.push_back({-s_loss[j], static_cast<int>(s_client[j])});
+            REQUIRE(candidates.size() == 4);
+            std::sort(candidates.begin(), candidates.end());
+            std::vector<int> top = {candidates[0].second, candidates[1].second}, chosen;
+            std::sort(top.begin(), top.end());
+            for (std::size_t j = 0; j < p_update.size(); ++j)
+              if (p_update[j] == static_cast<double>(u)) chosen.push_back(static_cast<int>(p_client[j]));
+            CHECK(chosen == top);
+          }
+        }
+        std::filesystem::remove(distributed);
+        std::filesystem::remove(single);
+      }
+      world.barrier();
+    }
+  }
+}
+
+TEST_CASE("group fairness: every eval records the clients' (Z, Yhat) counts and their PID, bitwise on any rank count",
+          "[federated][fairness]") {
+  const Comm world = Comm::world();
+  Problem p;
+  // Z = 1 for most samples of classes 0 and 1, for a few of the others: Z and the labels are dependent.
+  p.train.groups.resize(p.train.labels.size());
+  for (std::size_t i = 0; i < p.train.groups.size(); ++i)
+    p.train.groups[i] = (p.train.labels[i] <= 1) != (i % 7 == 0) ? 1 : 0;
+  FederatedOptions o = options_for(AggregationRule::fedbuff, p.nodes);
+  o.fairness_positive = 1;
+  const std::string distributed = scratch(world, "fair_all");
+  const std::string single = scratch(world, "fair_one");
+  FederatedResult all;
+  {
+    Recorder recorder(world, Placement(p.nodes, world.size()), distributed, {"", "", o.seed});
+    all = run(world, p, o, &recorder);
+  }
+  if (world.rank() == 0) {
+    const Comm self = Comm::self();
+    {
+      Recorder recorder(self, Placement(p.nodes, 1), single, {"", "", o.seed});
+      run(self, p, o, &recorder);
+    }
+    for (const char* name : {"/fairness/step", "/fairness/counts", "/fairness/unique", "/fairness/redundant",
+                             "/fairness/synergistic", "/fairness/unique_client", "/fairness/mi_global",
+                             "/fairness/mi_local", "/fairness/mi_client", "/fairness/statistical_parity",
+                             "/fairness/local_parity"}) {
+      INFO(name);
+      CHECK(same(read_doubles(distributed, name), read_doubles(single, name)));
+    }
+    const auto steps = read_doubles(distributed, "/fairness/step");
+    CHECK(steps == read_doubles(distributed, "/eval/step"));
+    const std::size_t evals = steps.size();
+    const auto counts = read_doubles(distributed, "/fairness/counts");
+    REQUIRE(counts.size() == evals * 4 * static_cast<std::size_t>(p.nodes));
+    // The last eval is of the final server model: count its predictions on every shard here.
+    std::vector<int> predicted;
+    for (int client = 0; client < p.nodes; ++client) {
+      const auto& shard = p.shards[static_cast<std::size_t>(client)];
+      const Dataset part = subset(p.train, shard, "shard");
+      p.model->predict(all.train.merged_params, part.features, predicted);
+      double expected[2][2] = {{0, 0}, {0, 0}};
+      for (std::size_t j = 0; j < shard.size(); ++j) expected[part.groups[j]][predicted[j] == 1 ? 1 : 0] += 1;
+      for (int z = 0; z < 2; ++z)
+        for (int yhat = 0; yhat < 2; ++yhat)
+          CHECK(counts[(evals - 1) * 4 * static_cast<std::size_t>(p.nodes) +
+                       static_cast<std::size_t>((client * 2 + z) * 2 + yhat)] == expected[z][yhat]);
+    }
+    // The decomposition's identities, row by row.
+    const auto uni = read_doubles(distributed, "/fairness/unique");
+    const auto red = read_doubles(distributed, "/fairness/redundant");
+    const auto syn = read_doubles(distributed, "/fairness/synergistic");
+    const auto global = read_doubles(distributed, "/fairness/mi_global");
+    const auto local = read_doubles(distributed, "/fairness/mi_local");
+    for (std::size_t e = 0; e < evals; ++e) {
+      CHECK(global[e] == Approx(uni[e] + red[e]).margin(1e-9));
+      CHECK(local[e] == Approx(uni[e] + syn[e]).margin(1e-9));
+    }
+    CHECK(*std::max_element(global.begin(), global.end()) > 1e-3);  // the model picks up Z's link to the label
+    std::filesystem::remove(distributed);
+    std::filesystem::remove(single);
+  }
+  world.barrier();
 }

@@ -4,13 +4,16 @@
 #include "algo/denormals.hpp"
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
 #include "decent/core/random.hpp"
 #include "decent/io/recorder.hpp"
+#include "decent/probe/fairness.hpp"
 
 namespace decent {
 
@@ -19,8 +22,8 @@ using detail::number_text;
 namespace {
 
 constexpr std::int64_t max_updates = 100'000'000;     // federated_updates_within refuses more
-constexpr std::uint64_t select_stream = 0x534C4354;   // "SLCT": the clients of a round
 constexpr std::uint64_t fail_stream = 0x4641494C;     // "FAIL": whether a selected client fails to return
+constexpr std::uint64_t curriculum_stream = 0x43555252;  // "CURR": a job's curriculum order and pools
 constexpr std::int64_t max_windows = 1'000'000'000;   // FedFix windows one job may span
 
 
@@ -36,6 +39,25 @@ std::int64_t windows_spanned(double tau, double dt) {
   while (j > 1 && tau <= static_cast<double>(j - 1) * dt) --j;
   while (tau > static_cast<double>(j) * dt) ++j;
   return j;
+}
+
+/// Bytes of a round with a loss-reading selection: the model to every client scored or selected, one float per
+/// loss a client reports (scored before the selection, or refreshed after it), an upload per returned client.
+std::uint64_t selection_bytes(const std::vector<int>& scored, const std::vector<int>& selected, std::size_t refreshed,
+                              std::size_t returned, std::uint64_t message) {
+  std::vector<int> reached;
+  std::set_union(scored.begin(), scored.end(), selected.begin(), selected.end(), std::back_inserter(reached));
+  return (reached.size() + returned) * message + (scored.size() + refreshed) * sizeof(float);
+}
+
+/// The planned bytes of the next round of `selector`, replayed on zero losses (the counts do not depend on them),
+/// with every selected client returning.
+std::uint64_t selection_round_bytes(ClientSelector& selector, std::uint64_t message) {
+  const std::vector<int> scored = selector.wanted();
+  const std::vector<int> selected = selector.select(std::vector<double>(scored.size(), 0.0));
+  const std::size_t refreshed = selector.refreshed().size();
+  selector.refresh(std::vector<double>(refreshed, 0.0));
+  return selection_bytes(scored, selected, refreshed, selected.size(), message);
 }
 
 bool by_return(const Contribution& a, const Contribution& b) {
@@ -90,6 +112,8 @@ void check_federated_options(const FederatedOptions& o, int clients) {
                                   " is not a finite number > 0");
   if (o.local_steps < 1) throw std::invalid_argument("local-steps: must be >= 1, got " + std::to_string(o.local_steps));
   check_server_optimizer(o.server_optimizer, o.server_lr);
+  check_local_curriculum(o.curriculum);
+  check_client_selection(o.selection, clients, o.clients_per_round);
   if (o.rule == AggregationRule::fedbuff && (o.buffer_size < 1 || o.buffer_size > clients))
     throw std::invalid_argument("buffer-size: " + std::to_string(o.buffer_size) + " is outside [1, " +
                                 std::to_string(clients) + "] (c clients of " + std::to_string(clients) + ")");
@@ -118,19 +142,7 @@ bool uses_participation(const FederatedOptions& o) noexcept {
 }
 
 std::vector<int> selected_clients(const FederatedOptions& options, int clients, std::int64_t round) {
-  std::vector<int> all(static_cast<std::size_t>(clients));
-  std::iota(all.begin(), all.end(), 0);
-  const int m = options.clients_per_round;
-  if (m <= 0 || m >= clients) return all;
-  // The first m of a partial Fisher-Yates shuffle on the round's own stream.
-  Rng rng(derive_seed(options.seed, {select_stream, static_cast<std::uint64_t>(round)}));
-  for (int i = 0; i < m; ++i) {
-    const auto j = i + static_cast<int>(rng.below(static_cast<std::uint64_t>(clients - i)));
-    std::swap(all[static_cast<std::size_t>(i)], all[static_cast<std::size_t>(j)]);
-  }
-  all.resize(static_cast<std::size_t>(m));
-  std::sort(all.begin(), all.end());
-  return all;
+  return uniform_round_clients(clients, options.clients_per_round, options.seed, round);
 }
 
 FederatedClock::FederatedClock(const FederatedOptions& options)
@@ -146,6 +158,47 @@ FederatedClock::FederatedClock(const FederatedOptions& options)
   for (double tau : tau_) async_scale_ += 1.0 / tau;
 }
 
+ServerUpdate FederatedClock::next(std::span<const int> selected) {
+  if (rule_ != AggregationRule::fedavg || !uses_participation(options_))
+    throw std::invalid_argument("FederatedClock::next(selected): the clients of a round are chosen only by fedavg "
+                                "with participation (clients-per-round, client-selection)");
+  if (selected.empty()) throw std::invalid_argument("FederatedClock::next(selected): no client selected");
+  for (std::size_t j = 0; j < selected.size(); ++j)
+    if (selected[j] < 0 || selected[j] >= clients() || (j > 0 && selected[j] <= selected[j - 1]))
+      throw std::invalid_argument("FederatedClock::next(selected): client " + std::to_string(selected[j]) +
+                                  " at position " + std::to_string(j) + " is not in [0, " +
+                                  std::to_string(clients()) + ") or not ascending");
+  return participation_round(std::vector<int>(selected.begin(), selected.end()));
+}
+
+ServerUpdate FederatedClock::participation_round(std::vector<int> selected) {
+  // The selected clients start together; the server waits for the slowest of them, at most the deadline.
+  // Weights 1/|returned| over the clients that returned in time.
+  ServerUpdate update;
+  update.index = index_;
+  update.selected = std::move(selected);
+  const double start = round_end_;
+  double wait = 0;
+  std::vector<int> returned;
+  for (const int i : update.selected) {
+    const double tau = tau_[static_cast<std::size_t>(i)];
+    wait = std::max(wait, options_.deadline > 0 ? std::min(tau, options_.deadline) : tau);
+    const bool late = options_.deadline > 0 && tau > options_.deadline;
+    const auto round = static_cast<std::uint64_t>(index_), client = static_cast<std::uint64_t>(i);
+    Rng fate(derive_seed(options_.seed, {fail_stream, round, client}));
+    const bool failed = options_.dropout > 0 && fate.uniform() < options_.dropout;
+    if (late || failed) update.dropped.push_back(i);
+    else returned.push_back(i);
+  }
+  update.time = round_end_ = start + wait;
+  for (const int i : returned)
+    update.contributions.push_back({i, index_, 0, 1.0 / static_cast<double>(returned.size()), start,
+                                    start + tau_[static_cast<std::size_t>(i)]});
+  std::sort(update.contributions.begin(), update.contributions.end(), by_return);
+  ++index_;
+  return update;
+}
+
 ServerUpdate FederatedClock::next() {
   const int n = clients();
   const double p = 1.0 / n;  // uniform client importance
@@ -154,27 +207,10 @@ ServerUpdate FederatedClock::next() {
   switch (rule_) {
     case AggregationRule::fedavg: {
       if (uses_participation(options_)) {
-        // The selected clients start together; the server waits for the slowest of them, at most the deadline.
-        // Weights 1/|returned| over the clients that returned in time.
-        update.selected = selected_clients(options_, n, index_);
-        const double start = round_end_;
-        double wait = 0;
-        std::vector<int> returned;
-        for (const int i : update.selected) {
-          const double tau = tau_[static_cast<std::size_t>(i)];
-          wait = std::max(wait, options_.deadline > 0 ? std::min(tau, options_.deadline) : tau);
-          const bool late = options_.deadline > 0 && tau > options_.deadline;
-          const auto round = static_cast<std::uint64_t>(index_), client = static_cast<std::uint64_t>(i);
-          Rng fate(derive_seed(options_.seed, {fail_stream, round, client}));
-          const bool failed = options_.dropout > 0 && fate.uniform() < options_.dropout;
-          if (late || failed) update.dropped.push_back(i);
-          else returned.push_back(i);
-        }
-        update.time = round_end_ = start + wait;
-        for (const int i : returned)
-          update.contributions.push_back({i, index_, 0, 1.0 / static_cast<double>(returned.size()), start,
-                                          start + tau_[static_cast<std::size_t>(i)]});
-        break;
+        if (selection_reads_losses(options_.selection))
+          throw std::logic_error("FederatedClock::next: client-selection = " + to_string(options_.selection) +
+                                 " chooses a round's clients from their losses; call next(selected)");
+        return participation_round(selected_clients(options_, n, index_));
       }
       // Every round starts together and lasts as long as the slowest client; times are exact multiples.
       const double slowest = *std::max_element(tau_.begin(), tau_.end());
@@ -227,6 +263,10 @@ ServerUpdate FederatedClock::next() {
 std::int64_t federated_updates_within(const FederatedOptions& options, double time) {
   if (!(time >= 0 && std::isfinite(time)))
     throw std::invalid_argument("virtual-time: must be a finite number >= 0, got " + number_text(time));
+  if (selection_reads_losses(options.selection))
+    throw std::invalid_argument("virtual-time: cannot be planned with client-selection = " +
+                                to_string(options.selection) + " (a round lasts as long as the slowest client the "
+                                "losses select); give steps instead");
   FederatedClock clock(options);
   std::int64_t count = 0;
   while (clock.next().time <= time)
@@ -235,9 +275,23 @@ std::int64_t federated_updates_within(const FederatedOptions& options, double ti
   return count;
 }
 
+bool federated_bytes_exact(const FederatedOptions& options) noexcept {
+  return !selection_reads_losses(options.selection) || (options.dropout == 0 && options.deadline == 0);
+}
+
 std::uint64_t federated_bytes(const FederatedOptions& options, Eigen::Index parameter_count) {
-  FederatedClock clock(options);
   const auto message = static_cast<std::uint64_t>(parameter_count) * sizeof(float);
+  if (selection_reads_losses(options.selection)) {
+    // How many clients a selector scores and picks does not depend on the losses: replay it on zeros.
+    check_federated_options(options, static_cast<int>(options.durations.size()));
+    const int n = static_cast<int>(options.durations.size());
+    ClientSelector selector(options.selection, n, options.clients_per_round, options.steps, options.seed);
+    std::uint64_t bytes = 0;
+    for (std::int64_t u = 0; u < options.steps; ++u)
+      bytes += selection_round_bytes(selector, message);
+    return bytes;
+  }
+  FederatedClock clock(options);
   if (uses_participation(options)) {  // the model to every selected client, an upload from every returned one
     std::uint64_t messages = 0;
     for (std::int64_t u = 0; u < options.steps; ++u) {
@@ -266,6 +320,11 @@ std::uint64_t federated_sampler_seed(std::uint64_t seed, int client) {
   return derive_seed(seed, {sampler_stream, static_cast<std::uint64_t>(client)});
 }
 
+std::uint64_t federated_curriculum_seed(std::uint64_t seed, int client, std::int64_t version) {
+  const auto i = static_cast<std::uint64_t>(client), v = static_cast<std::uint64_t>(version);
+  return derive_seed(seed, {curriculum_stream, i, v});
+}
+
 namespace {
 
 /// The server and this rank's clients.
@@ -288,7 +347,18 @@ public:
     if (train_.dim() != model.input_dim() || test_.dim() != model.input_dim())
       throw std::invalid_argument("train_federated: data has " + std::to_string(train_.dim()) +
                                   " features, the model expects " + std::to_string(model.input_dim()));
+    if (options.fairness_positive >= 0) {
+      if (!train_.classification() || options.fairness_positive >= train_.classes)
+        throw std::invalid_argument("positive-class: " + std::to_string(options.fairness_positive) +
+                                    " is not a class of the training data (" + std::to_string(train_.classes) +
+                                    " classes)");
+      if (train_.groups.size() != static_cast<std::size_t>(train_.size()))
+        throw std::invalid_argument("train_federated: fairness needs a sensitive attribute for every training "
+                                    "sample (Dataset::groups)");
+    }
     theta_ = federated_initial_parameters(model, options.seed);
+    if (selection_reads_losses(options.selection))
+      selector_.emplace(options.selection, n_, options.clients_per_round, options.steps, options.seed);
     for (int k = 0; k < count_; ++k) {
       samplers_.emplace_back(shards[static_cast<std::size_t>(k)], options.batch, options.sampling,
                              federated_sampler_seed(options.seed, first_ + k));
@@ -312,7 +382,8 @@ public:
     if (recorder_) describe_run();
     const bool sampled = uses_participation(options_);
     const auto run_round_jobs = [&](std::int64_t round) {  // participation: the round's selected clients start
-      for (const int client : selected_clients(options_, n_, round))
+      select_round(round);
+      for (const int client : next_selected_)
         if (placement_.owner(client) == comm_.rank()) run_job(client - first_, round);
     };
     if (sampled) run_round_jobs(0);
@@ -326,7 +397,9 @@ public:
     report.steps = steps;
     std::int64_t staleness_sum = 0;
     for (std::int64_t u = 0; u < steps; ++u) {
-      const ServerUpdate update = clock.next();
+      const ServerUpdate update = sampled ? clock.next(next_selected_) : clock.next();
+      const std::vector<int> scored = std::move(round_scored_);  // before the next round's selection
+      const std::size_t refreshed = round_refreshed_;
       aggregate(update);
       const bool more = u + 1 < steps;
       if (sampled && more) run_round_jobs(u + 1);
@@ -338,7 +411,8 @@ public:
       }
       const auto returned = static_cast<std::uint64_t>(update.contributions.size());
       if (sampled) {
-        bytes += (update.selected.size() + returned) * message;
+        bytes += selector_ ? selection_bytes(scored, update.selected, refreshed, returned, message)
+                           : (update.selected.size() + returned) * message;
         for (const int client : update.selected) {
           p_update_.push_back(u);
           p_client_.push_back(client);
@@ -395,8 +469,11 @@ private:
     SgdState state;  // a fresh optimizer state per job, as FedAvg clients start one per round
     const float lr = lr_.at(version);
     double sum = 0;
+    std::optional<PacedSampler> paced;
+    if (options_.curriculum.enabled) paced.emplace(curriculum_sampler(k, version));
     for (std::int64_t step = 0; step < options_.local_steps; ++step) {
-      samplers_[s].next(train_, batch_);
+      if (paced) gather_batch(train_, paced->next_indices(), batch_);
+      else samplers_[s].next(train_, batch_);
       const float loss = model_.loss_and_gradient(x, batch_.x, objective_of(batch_, &dropout_[s]), grad_);
       if (!std::isfinite(loss) && first_bad_version_ < 0) {
         first_bad_version_ = version;
@@ -408,6 +485,70 @@ private:
     }
     delta_[s] = x - theta_;
     job_loss_[s] = static_cast<float>(sum / static_cast<double>(options_.local_steps));
+  }
+
+  /// Chooses round `round`'s clients into next_selected_: uniformly, or (collective) by the losses a selection
+  /// rule asks for, measured under the current theta and recorded.
+  void select_round(std::int64_t round) {
+    if (!selector_) {
+      next_selected_ = selected_clients(options_, n_, round);
+      return;
+    }
+    round_scored_ = selector_->wanted();
+    const std::vector<double> losses = client_losses(round, round_scored_);
+    next_selected_ = selector_->select(losses);
+    const std::vector<int> fresh = selector_->refreshed();
+    selector_->refresh(client_losses(round, fresh));
+    round_refreshed_ = fresh.size();
+  }
+
+  /// Collective: the mean training loss under theta of each of `clients` (every rank computes its own, rounded to
+  /// the float a client would send), recorded under /federated/selection_*.
+  std::vector<double> client_losses(std::int64_t round, const std::vector<int>& clients) {
+    std::vector<double> losses(clients.size(), 0.0);
+    for (std::size_t j = 0; j < clients.size(); ++j) {
+      if (placement_.owner(clients[j]) != comm_.rank()) continue;
+      const std::span<const Eigen::Index> shard = samplers_[static_cast<std::size_t>(clients[j] - first_)].indices();
+      const std::vector<float> each = curriculum_scores(model_, theta_, train_, shard, CurriculumMetric::loss);
+      double sum = 0;
+      for (float l : each) sum += l;
+      losses[j] = static_cast<float>(sum / static_cast<double>(each.size()));
+    }
+    if (comm_.size() > 1 && !clients.empty()) comm_.allreduce(std::span<double>(losses), ReduceOp::sum);
+    for (std::size_t j = 0; j < clients.size(); ++j) {
+      if (!std::isfinite(losses[j]))
+        throw divergence_error("training diverged: client " + std::to_string(clients[j]) + "'s loss under the "
+                               "server model is " + number_text(losses[j]) + " when round " + std::to_string(round) +
+                               " selects its clients (lower lr or server-lr)");
+      s_update_.push_back(round);
+      s_client_.push_back(clients[j]);
+      s_loss_.push_back(losses[j]);
+    }
+    return losses;
+  }
+
+  /// Client k's curriculum for its job from theta^version: its shard scored by the scoring model (the received
+  /// theta, its last returned model, or both), ordered and paced over the job's local steps.
+  PacedSampler curriculum_sampler(int k, std::int64_t version) const {
+    const LocalCurriculum& c = options_.curriculum;
+    const auto s = static_cast<std::size_t>(k);
+    const std::span<const Eigen::Index> shard = samplers_[s].indices();
+    std::vector<float> scores;
+    if (c.order == CurriculumOrder::curr || c.order == CurriculumOrder::anti) {
+      const bool has_local = returned_[s].size() > 0;
+      const bool global = c.scorer != CurriculumScorer::local || !has_local;
+      if (global) scores = curriculum_scores(model_, theta_, train_, shard, c.metric);
+      if (c.scorer != CurriculumScorer::global && has_local) {
+        const std::vector<float> own = curriculum_scores(model_, returned_[s], train_, shard, c.metric);
+        if (scores.empty()) scores = own;
+        else
+          for (std::size_t j = 0; j < scores.size(); ++j) scores[j] += own[j];
+      }
+    } else {
+      scores.assign(shard.size(), 0.0f);  // rand and none do not read scores
+    }
+    return local_curriculum_sampler(c, shard, scores, options_.batch, options_.local_steps,
+                                    federated_curriculum_seed(options_.seed, first_ + k, version));
   }
 
   /// Collective: theta += lr_g sum d_i delta_i over the update's contributions, in their order, in double.
@@ -475,6 +616,20 @@ private:
       recorder_->write_group_attribute("federated", "clients_per_round", per_round);
       recorder_->write_group_attribute("federated", "dropout", options_.dropout);
       recorder_->write_group_attribute("federated", "deadline", options_.deadline);
+      recorder_->write_group_attribute("federated", "client_selection", to_string(options_.selection));
+    }
+    if (options_.fairness_positive >= 0) {
+      recorder_->write_group_attribute("fairness", "positive_class", static_cast<double>(options_.fairness_positive));
+      recorder_->write_group_attribute("fairness", "clients", static_cast<double>(n_));
+    }
+    if (options_.curriculum.enabled) {
+      const LocalCurriculum& c = options_.curriculum;
+      recorder_->write_group_attribute("federated", "curriculum", to_string(c.order));
+      recorder_->write_group_attribute("federated", "curriculum_score", to_string(c.scorer));
+      recorder_->write_group_attribute("federated", "curriculum_metric", to_string(c.metric));
+      recorder_->write_group_attribute("federated", "pacing", to_string(c.pacing));
+      recorder_->write_group_attribute("federated", "pacing_a", c.a);
+      recorder_->write_group_attribute("federated", "pacing_b", c.b);
     }
     recorder_->append_series("federated", "client_time", std::span<const double>(options_.durations));
   }
@@ -503,8 +658,25 @@ private:
       ints("participant_client", p_client_);
       ints("participant_returned", p_returned_);
     }
+    if (selector_) {
+      ints("selection_update", s_update_);
+      ints("selection_client", s_client_);
+      doubles("selection_loss", s_loss_);
+    }
     doubles("eval_time", eval_time_);
     doubles("eval_wall_s", eval_wall_);
+    if (options_.fairness_positive >= 0) {
+      recorder_->append_series("fairness", "step", std::span<const std::int64_t>(f_step_));
+      f_step_.clear();
+      for (const auto& [name, series] :
+           {std::pair{"unique", &f_unique_}, {"redundant", &f_redundant_}, {"synergistic", &f_synergistic_},
+            {"unique_client", &f_unique_client_}, {"mi_global", &f_mi_global_}, {"mi_local", &f_mi_local_},
+            {"mi_client", &f_mi_client_}, {"statistical_parity", &f_parity_}, {"local_parity", &f_local_parity_},
+            {"counts", &f_counts_}}) {
+        recorder_->append_series("fairness", name, std::span<const double>(*series));
+        series->clear();
+      }
+    }
   }
 
   /// Collective: the server model on the test set, the clients' last returned models, their distances to it.
@@ -546,11 +718,51 @@ private:
     r.consensus_distance = finite_mean(all_distance);
     eval_time_.push_back(time);
     eval_wall_.push_back(MPI_Wtime() - start_);
+    if (options_.fairness_positive >= 0) measure_fairness(u);
     if (recorder_) {
       write_series();
       recorder_->record_eval({u, r.merged_loss, r.merged_accuracy, local_loss, local_accuracy, r.consensus_distance,
                               distance});
     }
+  }
+
+  /// Collective: the (client, Z, Yhat) histogram of the server model's predictions on every client's shard, with
+  /// Yhat = 1[predicted class == fairness_positive] (each client sends its 4 counts), and its information terms.
+  void measure_fairness(std::int64_t u) {
+    const auto positive = options_.fairness_positive;
+    std::vector<double> counts(static_cast<std::size_t>(4 * n_), 0.0);
+    Batch batch;
+    std::vector<int> predicted;
+    constexpr std::size_t chunk = 1024;
+    for (int k = 0; k < count_; ++k) {
+      const std::span<const Eigen::Index> shard = samplers_[static_cast<std::size_t>(k)].indices();
+      for (std::size_t first = 0; first < shard.size(); first += chunk) {
+        const std::span<const Eigen::Index> part = shard.subspan(first, std::min(chunk, shard.size() - first));
+        gather_batch(train_, part, batch);
+        model_.predict(theta_, batch.x, predicted);
+        for (std::size_t j = 0; j < part.size(); ++j) {
+          const int z = train_.groups[static_cast<std::size_t>(part[j])];
+          const int yhat = predicted[j] == positive ? 1 : 0;
+          counts[static_cast<std::size_t>(((first_ + k) * 2 + z) * 2 + yhat)] += 1;
+        }
+      }
+    }
+    if (comm_.size() > 1) comm_.allreduce(std::span<double>(counts), ReduceOp::sum);
+    FairnessCounts histogram(n_);
+    for (int client = 0; client < n_; ++client)
+      for (int z = 0; z < 2; ++z)
+        for (int yhat = 0; yhat < 2; ++yhat)
+          histogram.add(client, z, yhat, counts[static_cast<std::size_t>((client * 2 + z) * 2 + yhat)]);
+    const PidTerms pid = partial_information_decomposition(histogram);
+    const std::vector<double> local = local_statistical_parity(histogram);
+    f_step_.push_back(u);
+    for (const auto& [series, value] :
+         {std::pair{&f_unique_, pid.unique}, {&f_redundant_, pid.redundant}, {&f_synergistic_, pid.synergistic},
+          {&f_unique_client_, pid.unique_client}, {&f_mi_global_, pid.mi_global}, {&f_mi_local_, pid.mi_local},
+          {&f_mi_client_, pid.mi_client}, {&f_parity_, statistical_parity(histogram)}})
+      series->push_back(value);
+    f_local_parity_.insert(f_local_parity_.end(), local.begin(), local.end());
+    f_counts_.insert(f_counts_.end(), counts.begin(), counts.end());
   }
 
   std::vector<double> gather(const std::vector<double>& mine) const {
@@ -618,6 +830,16 @@ private:
   std::vector<double> update_time_, c_weight_, c_sent_, c_return_, eval_time_, eval_wall_;
   std::vector<std::int64_t> update_size_, c_update_, c_client_, c_version_, c_staleness_;
   std::vector<std::int64_t> p_update_, p_client_, p_returned_;  // participation: every selected client per round
+  std::vector<std::int64_t> s_update_, s_client_;  // every loss a selection rule read: its round and client
+  std::vector<double> s_loss_;
+  std::optional<ClientSelector> selector_;         // a loss-reading selection rule
+  // Buffered /fairness series, one value per eval (local_parity: n per eval, counts: 4 n per eval).
+  std::vector<std::int64_t> f_step_;
+  std::vector<double> f_unique_, f_redundant_, f_synergistic_, f_unique_client_, f_mi_global_, f_mi_local_,
+      f_mi_client_, f_parity_, f_local_parity_, f_counts_;
+  std::vector<int> next_selected_;                 // the clients of the round about to be aggregated
+  std::vector<int> round_scored_;                  // the clients that round scored before selecting
+  std::size_t round_refreshed_ = 0;                // the losses it refreshed after selecting
 };
 
 }  // namespace

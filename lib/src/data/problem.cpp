@@ -8,9 +8,12 @@
 
 #include "decent/core/error.hpp"
 #include "decent/core/random.hpp"
+#include "decent/data/dirichlet_split.hpp"
+#include "decent/data/fair_partition.hpp"
 #include "decent/data/idx.hpp"
 #include "decent/data/libsvm.hpp"
 #include "decent/data/partition.hpp"
+#include "decent/data/sensitive.hpp"
 #include "decent/data/synthetic.hpp"
 
 namespace decent {
@@ -80,38 +83,59 @@ LoadedData load_data(const DataOptions& o) {
   std::string kind = o.dataset;
   const auto fmnist = std::filesystem::path(o.data_dir) / "train-images-idx3-ubyte.gz";
   if (kind == "auto") kind = std::filesystem::exists(fmnist) ? "fashion-mnist" : "synthetic";
+  // The sensitive attributes belong to the samples in file order (train file, then test file), so they are
+  // attached before any split.
+  const auto attach = [&](std::initializer_list<Dataset*> sets) {
+    attach_sensitive(std::span<Dataset* const>(sets.begin(), sets.size()), o.sensitive);
+  };
+  if (kind == "synthetic-fair" && has_sensitive(o.sensitive))
+    throw input_error("dataset = synthetic-fair draws its own sensitive attribute; leave group-file and sensitive "
+                      "unset (sensitive-correlation sets its alpha)");
   if (kind == "fashion-mnist") {
     data.train = load_fashion_mnist(o.data_dir, true);
     data.test = load_fashion_mnist(o.data_dir, false);
+    attach({&data.train, &data.test});
     data.source = "Fashion-MNIST from " + o.data_dir;
   } else if (kind == "libsvm") {
     LibsvmOptions options;
     options.task = o.regression ? LibsvmTask::regression : LibsvmTask::classification;
     Dataset all = read_libsvm(o.train_file, o.train_file, options);
     if (o.test_file.empty()) {
+      attach({&all});
       split(all, 0.2, o.seed, data);
       data.source = "LIBSVM " + o.train_file + " (20% held out for testing)";
     } else {
       data.train = std::move(all);
       options.dim = data.train.dim();
       data.test = read_libsvm(o.test_file, o.test_file, options);
+      attach({&data.train, &data.test});
       data.source = "LIBSVM " + o.train_file + ", test " + o.test_file;
     }
   } else if (kind == "synthetic") {
     const Eigen::Index total = o.synthetic_samples + o.synthetic_samples / 4;
     if (o.regression && o.synthetic_heterogeneity > 0) {
+      if (has_sensitive(o.sensitive))
+        throw input_error("sensitive: a regression data set has no labels for a sensitive attribute");
       heterogeneous_regression(o, data);
-    } else if (o.regression) {
-      split(teacher_student(o.synthetic_dim, total, 0.1, o.seed), 0.2, o.seed, data);
-      data.source = "synthetic teacher-student regression";
     } else {
-      split(gaussian_mixture(o.synthetic_classes, o.synthetic_dim, total, o.synthetic_separation, o.seed), 0.2, o.seed,
-            data);
-      data.source = "synthetic Gaussian mixture (" + std::to_string(o.synthetic_classes) + " classes)";
+      Dataset all = o.regression ? teacher_student(o.synthetic_dim, total, 0.1, o.seed)
+                                 : gaussian_mixture(o.synthetic_classes, o.synthetic_dim, total,
+                                                    o.synthetic_separation, o.seed);
+      attach({&all});
+      split(all, 0.2, o.seed, data);
+      data.source = o.regression ? "synthetic teacher-student regression"
+                                 : "synthetic Gaussian mixture (" + std::to_string(o.synthetic_classes) + " classes)";
     }
     if (o.dataset == "auto") data.source += " (Fashion-MNIST not found at " + o.data_dir + ")";
+  } else if (kind == "synthetic-fair") {
+    const Eigen::Index total = o.synthetic_samples + o.synthetic_samples / 4;
+    split(synthetic_fair(total, o.sensitive.correlation, o.seed), 0.2, o.seed, data);
+    std::ostringstream source;
+    source << "synthetic-fair: 2-D Gaussians of Hamman and Dutta, P(Z = 1 | Y = 1) = " << o.sensitive.correlation;
+    data.source = source.str();
   } else {
-    throw input_error("dataset: '" + o.dataset + "' is not allowed (allowed: auto, fashion-mnist, libsvm, synthetic)");
+    throw input_error("dataset: '" + o.dataset + "' is not allowed (allowed: auto, fashion-mnist, libsvm, synthetic, "
+                      "synthetic-fair)");
   }
   // The eval set: a fixed, seeded subset of the test set.
   data.test = seeded_subset(data.test, o.eval_samples, derive_seed(o.seed, {subset_stream}), "eval subset");
@@ -126,8 +150,21 @@ std::vector<std::vector<Eigen::Index>> partition_data(const LoadedData& data, co
   if (!train.classification())
     throw input_error("partition: " + o.partition + " needs class labels; use partition = iid for regression");
   if (o.partition == "shards") return partition_shards(train.labels, o.nodes, o.shards_per_node, seed);
+  if (o.partition.rfind("fair-", 0) == 0) return partition_fair(train, o.partition, o.nodes, o.positive, seed);
+  if (o.partition == "dirichlet-split") {
+    if (o.split_min_size > train.size() / o.nodes)
+      throw input_error("split-min-size: " + std::to_string(o.split_min_size) + " samples per node is more than " +
+                        std::to_string(train.size()) + " training samples over " + std::to_string(o.nodes) +
+                        " nodes allow");
+    try {
+      return partition_dirichlet_split(train.labels, train.classes, o.nodes, o.alpha, o.split_min_size, seed);
+    } catch (const std::invalid_argument& e) {
+      throw input_error(std::string("partition = dirichlet-split: ") + e.what());
+    }
+  }
   if (o.partition != "dirichlet")
-    throw input_error("partition: '" + o.partition + "' is not allowed (allowed: iid, dirichlet, shards)");
+    throw input_error("partition: '" + o.partition + "' is not allowed (allowed: iid, dirichlet, dirichlet-split, "
+                      "shards)");
   const Eigen::Index per_node = o.per_node > 0 ? o.per_node : train.size() / o.nodes;
   return partition_dirichlet(train.labels, train.classes, o.nodes, o.alpha, per_node, seed);
 }

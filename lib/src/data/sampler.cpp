@@ -56,26 +56,34 @@ std::span<const Eigen::Index> Sampler::next_indices() {
   return current_;
 }
 
-void Sampler::next(const Dataset& data, Batch& out) {
-  const std::span<const Eigen::Index> batch = next_indices();
+void gather_batch(const Dataset& data, std::span<const Eigen::Index> indices, Batch& out) {
   const Eigen::Index n = data.size();
-  for (const Eigen::Index index : batch)
-    if (index >= n) {
-      --batches_;  // a failed call does not consume the batch
-      throw std::out_of_range("Sampler::next: sample index " + std::to_string(index) + " is outside data set '" +
-                              data.name + "' of " + std::to_string(n) + " samples");
-    }
+  for (const Eigen::Index index : indices)
+    if (index < 0 || index >= n)
+      throw std::out_of_range("sample index " + std::to_string(index) + " is outside data set '" + data.name +
+                              "' of " + std::to_string(n) + " samples");
+  const auto count = static_cast<Eigen::Index>(indices.size());
   // resize() keeps the storage when the shape is unchanged, so steady-state calls do not allocate.
-  out.x.resize(data.dim(), batch_);
-  for (Eigen::Index j = 0; j < batch_; ++j) out.x.col(j) = data.features.col(batch[static_cast<std::size_t>(j)]);
+  out.x.resize(data.dim(), count);
+  for (Eigen::Index j = 0; j < count; ++j) out.x.col(j) = data.features.col(indices[static_cast<std::size_t>(j)]);
   if (data.classification()) {
-    out.labels.resize(static_cast<std::size_t>(batch_));
-    for (std::size_t j = 0; j < batch.size(); ++j) out.labels[j] = data.labels[static_cast<std::size_t>(batch[j])];
+    out.labels.resize(indices.size());
+    for (std::size_t j = 0; j < indices.size(); ++j) out.labels[j] = data.labels[static_cast<std::size_t>(indices[j])];
     out.targets.resize(0);
   } else {
     out.labels.clear();
-    out.targets.resize(batch_);
-    for (Eigen::Index j = 0; j < batch_; ++j) out.targets(j) = data.targets(batch[static_cast<std::size_t>(j)]);
+    out.targets.resize(count);
+    for (Eigen::Index j = 0; j < count; ++j) out.targets(j) = data.targets(indices[static_cast<std::size_t>(j)]);
+  }
+}
+
+void Sampler::next(const Dataset& data, Batch& out) {
+  const std::span<const Eigen::Index> batch = next_indices();
+  try {
+    gather_batch(data, batch, out);
+  } catch (const std::out_of_range& e) {
+    --batches_;  // a failed call does not consume the batch
+    throw std::out_of_range(std::string("Sampler::next: ") + e.what());
   }
 }
 

@@ -3,12 +3,15 @@
 /// FedFix; Fraboni et al. 2023) on a deterministic virtual clock. Semantics in docs/federated.md.
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <Eigen/Dense>
 
+#include "decent/algo/client_selection.hpp"
+#include "decent/algo/local_curriculum.hpp"
 #include "decent/algo/train.hpp"
 #include "decent/data/dataset.hpp"
 #include "decent/data/sampler.hpp"
@@ -61,6 +64,16 @@ struct FederatedOptions {
   int clients_per_round = 0;
   double dropout = 0;
   double deadline = 0;
+  /// How a round's m clients are chosen (fedavg with clients_per_round >= 1): uniform (selected_clients), or by
+  /// the clients' losses under the server model (power-of-choice, high-loss, curriculum; client_selection.hpp).
+  ClientSelection selection;
+  /// A data curriculum for every job (docs/curricula.md): the client's shard scored at the job's start, its
+  /// batches drawn from an easiest-first pool paced over the job's local steps (every rule). Off by default.
+  LocalCurriculum curriculum;
+  /// Group fairness at every eval (docs/fairness.md): with a class id >= 0 and training data carrying sensitive
+  /// attributes (Dataset::groups), every client counts (Z, Yhat = 1[prediction == this class]) of the server
+  /// model on its shard and the PID of the pooled histogram is recorded under /fairness. -1: off.
+  int fairness_positive = -1;
   std::int64_t steps = 100;         ///< server updates (FedFix: windows, empty ones included)
   Eigen::Index batch = 32;
   SamplingMode sampling = SamplingMode::shuffled_epochs;
@@ -94,7 +107,7 @@ struct ServerUpdate {
   std::vector<int> selected, dropped;
 };
 
-/// True if `options` asks for client participation (a sample per round, dropout or a deadline).
+/// True if `options` asks for client participation (a sample per round, a selection rule, dropout or a deadline).
 bool uses_participation(const FederatedOptions& options) noexcept;
 
 /// The clients selected for fedavg round `round` (ascending): a uniform sample of m = clients_per_round of
@@ -109,12 +122,17 @@ public:
   /// is the number of clients.
   explicit FederatedClock(const FederatedOptions& options);
   /// The next server update. All clients receive theta^0 at time 0; the clients of an update receive its
-  /// result at its time.
+  /// result at its time. std::logic_error if the options select clients by their losses (use next(selected)).
   ServerUpdate next();
+  /// The next fedavg round with participation, training the clients `selected` (ascending, distinct, at least
+  /// one): a selection rule chose them. std::invalid_argument for another rule or an invalid list.
+  ServerUpdate next(std::span<const int> selected);
   /// Number of clients.
   int clients() const noexcept { return static_cast<int>(tau_.size()); }
 
 private:
+  ServerUpdate participation_round(std::vector<int> selected);
+
   AggregationRule rule_;
   std::vector<double> tau_;
   int buffer_;
@@ -129,17 +147,26 @@ private:
 };
 
 /// The number of server updates at virtual times <= `time` (drives a run by a virtual-time budget).
-/// Throws std::invalid_argument if time is not finite and >= 0, or if more than 10^8 updates would fit.
+/// Throws std::invalid_argument if time is not finite and >= 0, if more than 10^8 updates would fit, or if a
+/// selection rule reads losses (then a round's length depends on the clients the data selects).
 std::int64_t federated_updates_within(const FederatedOptions& options, double time);
 
 /// Logical bytes a run of options.steps updates moves between server and clients: every job's model
-/// download and every contribution's upload, parameter_count floats each.
+/// download and every contribution's upload, parameter_count floats each; with a loss-reading selection also
+/// a download to every client scored but not selected and one float per loss a client reports. An upper bound
+/// (every selected client returns) when federated_bytes_exact is false.
 std::uint64_t federated_bytes(const FederatedOptions& options, Eigen::Index parameter_count);
+/// False if a loss-reading selection meets dropout or a deadline: who returns then depends on the data.
+bool federated_bytes_exact(const FederatedOptions& options) noexcept;
 
 /// The server's initial model theta^0: model.initialize with the stream derive_seed(seed, {"INIT"}).
 Eigen::VectorXf federated_initial_parameters(const Model& model, std::uint64_t seed);
 /// Client i's Sampler seed, derive_seed(seed, {"SMPL", i}) (the stream train() gives node i).
 std::uint64_t federated_sampler_seed(std::uint64_t seed, int client);
+
+/// The seed of client i's curriculum in its job from theta^version (with FederatedOptions::curriculum):
+/// derive_seed(seed, {"CURR", i, version}), given to local_curriculum_sampler.
+std::uint64_t federated_curriculum_seed(std::uint64_t seed, int client, std::int64_t version);
 
 /// What a federated run achieved, besides the TrainResult fields (merged_* describe the server model,
 /// local_accuracy the clients' last returned models, merged_params the final theta).

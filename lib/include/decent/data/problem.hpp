@@ -9,12 +9,14 @@
 #include <Eigen/Core>
 
 #include "decent/data/dataset.hpp"
+#include "decent/data/sensitive.hpp"
 
 namespace decent {
 
 /// Where the data comes from and how the eval set is cut (decent-train's data keys).
 struct DataOptions {
-  std::string dataset = "auto";  ///< auto (fashion-mnist if installed, else synthetic) | fashion-mnist | libsvm | synthetic
+  /// auto (fashion-mnist if installed, else synthetic) | fashion-mnist | libsvm | synthetic | synthetic-fair
+  std::string dataset = "auto";
   std::string data_dir = "/usr/share/datasets/fashion-mnist";
   std::string train_file, test_file;  ///< libsvm: the files (no test file: 20% of train held out)
   bool regression = false;            ///< a regression task (model = linear): LIBSVM targets, teacher-student data
@@ -25,6 +27,7 @@ struct DataOptions {
   int nodes = 16;                      ///< for heterogeneous synthetic data
   std::int64_t eval_samples = 2000;    ///< the eval set: a seeded subset of the test set of at most this size
   std::uint64_t seed = 1;
+  SensitiveOptions sensitive;  ///< a sensitive attribute per sample (group fairness), attached before any split
 };
 
 /// A loaded data set.
@@ -40,10 +43,13 @@ LoadedData load_data(const DataOptions& options);
 
 /// How training samples are divided among the nodes (decent-train's partition keys).
 struct PartitionOptions {
-  std::string partition = "dirichlet";  ///< iid | dirichlet | shards
-  double alpha = 0.1;                   ///< dirichlet concentration
+  /// iid | dirichlet | dirichlet-split | shards | fair-iid | fair-heterogeneity:P | fair-synergy
+  std::string partition = "dirichlet";
+  double alpha = 0.1;                   ///< dirichlet, dirichlet-split: concentration
   std::int64_t per_node = 0;            ///< dirichlet: samples per node (0: train size / nodes)
+  std::int64_t split_min_size = 10;     ///< dirichlet-split: the fewest samples a node may get
   int shards_per_node = 2;              ///< shards: label-sorted shards per node
+  int positive = 1;                     ///< fair-*: Y = 1[label == positive]
   int nodes = 16;
   std::uint64_t seed = 1;
 };

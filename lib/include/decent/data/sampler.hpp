@@ -29,6 +29,11 @@ struct SamplerState {
   friend bool operator==(const SamplerState&, const SamplerState&) = default;
 };
 
+/// Fills `out` with the samples `indices` of `data`: out.x (dim x indices.size()) holds their columns, and
+/// out.labels (classification) or out.targets (regression) their labels or targets; the other one is left
+/// empty. Reuses out's storage. Throws std::out_of_range (out unchanged) naming an index outside [0, data.size()).
+void gather_batch(const Dataset& data, std::span<const Eigen::Index> indices, Batch& out);
+
 /// A node's mini-batch sampler over its sample indices (for example one part of a Partition).
 class Sampler {
 public:
