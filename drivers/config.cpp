@@ -506,6 +506,8 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
      "federated: virtual duration of one job on each client, comma list of one value per node")
     ("speed-spread", po::value(&c.speed_spread)->default_value(c.speed_spread),
      "federated: P in [0, 100): job durations 1 - i (P/100)/(n-1), the fastest client P% faster")
+    ("eval-clients", po::value(&c.eval_clients)->default_value(c.eval_clients, "true"),
+     "federated: at each eval also test every client's last returned model (/eval/local_*; false: NaN, faster)")
     ("virtual-time", po::value(&c.virtual_time)->default_value(c.virtual_time),
      "federated: run every server update up to this virtual time (instead of steps; 0 = use steps)");
   add_group("participation", "Client participation").add_options()

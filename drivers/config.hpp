@@ -108,6 +108,7 @@ struct TrainConfig {
   std::string client_pacing = "linear";
   double client_pacing_a = 0.8, client_pacing_b = 0.2;
   double virtual_time = 0;           // > 0: run the server updates up to this virtual time (instead of steps)
+  bool eval_clients = true;          // federated: evaluate every client's last model at each eval too
   std::string curriculum = "none";        // federated: none (off) | curr | anti | rand (docs/curricula.md)
   std::string curriculum_score = "global";  // global | local | both: the scoring model
   std::string curriculum_metric = "loss";   // loss | error

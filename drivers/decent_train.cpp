@@ -444,6 +444,7 @@ int run_federated(const TrainConfig& c, const Comm& world, const std::string& co
   options.batch = c.batch;
   options.sampling = c.sampling == "shuffled" ? SamplingMode::shuffled_epochs : SamplingMode::with_replacement;
   options.eval_every = c.eval_every;
+  options.evaluate_clients = c.eval_clients;
   options.flush_denormals = c.flush_denormals;
   const std::uint64_t announced = federated_bytes(options, model->parameter_count());
 

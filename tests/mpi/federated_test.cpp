@@ -457,3 +457,34 @@ TEST_CASE("group fairness: every eval records the clients' (Z, Yhat) counts and 
   }
   world.barrier();
 }
+
+TEST_CASE("without the clients' evals a federated run trains the same bits and records their accuracies as NaN",
+          "[federated]") {
+  const Comm world = Comm::world();
+  const Problem p;
+  FederatedOptions o = options_for(AggregationRule::fedavg, p.nodes);
+  const std::string with = scratch(world, "clients_on"), without = scratch(world, "clients_off");
+  {
+    Recorder recorder(world, Placement(p.nodes, world.size()), with, {"", "", o.seed});
+    run(world, p, o, &recorder);
+  }
+  o.evaluate_clients = false;
+  FederatedResult off;
+  {
+    Recorder recorder(world, Placement(p.nodes, world.size()), without, {"", "", o.seed});
+    off = run(world, p, o, &recorder);
+  }
+  CHECK(std::isnan(off.train.local_accuracy));
+  if (world.rank() == 0) {
+    for (const char* name : {"/final/merged_params", "/eval/merged_loss", "/eval/merged_acc", "/train/loss",
+                             "/eval/consensus_distance"}) {
+      INFO(name);
+      CHECK(same(read_doubles(with, name), read_doubles(without, name)));
+    }
+    for (double v : read_doubles(without, "/eval/local_acc")) CHECK(std::isnan(v));
+    for (double v : read_doubles(with, "/eval/local_acc")) CHECK(!std::isnan(v));
+    std::filesystem::remove(with);
+    std::filesystem::remove(without);
+  }
+  world.barrier();
+}

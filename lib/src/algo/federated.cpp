@@ -699,10 +699,11 @@ private:
     for (int k = 0; k < count_; ++k) {
       const auto s = static_cast<std::size_t>(k);
       if (returned_[s].size() == 0) continue;  // not returned yet
+      distance[s] = (returned_[s] - theta_).cast<double>().squaredNorm();
+      if (!options_.evaluate_clients) continue;  // local_* stay NaN
       const Evaluation e = evaluate_on(returned_[s], 0, n_test);
       local_loss[s] = e.loss;
       local_accuracy[s] = e.accuracy;
-      distance[s] = (returned_[s] - theta_).cast<double>().squaredNorm();
     }
     const std::vector<double> all_sums = gather(sums), all_accuracy = gather(local_accuracy),
                               all_distance = gather(distance);

@@ -78,6 +78,9 @@ struct FederatedOptions {
   Eigen::Index batch = 32;
   SamplingMode sampling = SamplingMode::shuffled_epochs;
   std::int64_t eval_every = 100;    ///< evaluate after updates u with (u+1) % eval_every == 0, and after the last
+  /// Evaluate every client's last returned model on the whole eval set too (/eval/local_*; NaN when off): with
+  /// many clients this is most of an eval's time.
+  bool evaluate_clients = true;
   std::int64_t progress_every = 10; ///< call the progress callback after every K updates
   std::uint64_t seed = 1;
 };
