@@ -170,7 +170,7 @@ void validate(const TrainConfig& c) {
   one_of("dataset", c.dataset, {"auto", "fashion-mnist", "libsvm", "synthetic", "synthetic-fair"});
   if (c.dataset == "libsvm" && c.train_file.empty()) throw config_error("train-file: required with dataset = libsvm");
   if (c.partition.rfind("fair-", 0) != 0)  // fair-iid, fair-heterogeneity:P, fair-synergy: checked with the data
-    one_of("partition", c.partition, {"iid", "dirichlet", "dirichlet-split", "shards", "fair-iid",
+    one_of("partition", c.partition, {"iid", "dirichlet", "dirichlet-split", "dirichlet-mix", "shards", "fair-iid",
                                       "fair-heterogeneity:P", "fair-synergy"});
   if (!c.group_file.empty() && !c.sensitive.empty())
     throw config_error("group-file and sensitive both give the sensitive attribute; give one of them");
@@ -394,11 +394,11 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
     ("train-file", po::value(&c.train_file), "LIBSVM training file")
     ("test-file", po::value(&c.test_file), "LIBSVM test file (default: a held-out 20% of train-file)")
     ("partition", po::value(&c.partition)->default_value(c.partition),
-     "iid | dirichlet | dirichlet-split | shards | fair-iid | fair-heterogeneity:P | fair-synergy (on (Z, Y))")
+     "iid | dirichlet | dirichlet-split | dirichlet-mix | shards | fair-iid | fair-heterogeneity:P | fair-synergy")
     ("alpha", po::value(&c.alpha)->default_value(c.alpha, "0.1"), "Dirichlet concentration (small = more skew)")
     ("per-node", po::value(&c.per_node)->default_value(c.per_node), "dirichlet: samples per node (0 = train size / nodes)")
     ("split-min-size", po::value(&c.split_min_size)->default_value(c.split_min_size),
-     "dirichlet-split: redraw the split until every node has at least this many samples")
+     "dirichlet-split, dirichlet-mix: redraw the split until every node has at least this many samples")
     ("shards-per-node", po::value(&c.shards_per_node)->default_value(c.shards_per_node), "shards: label-sorted shards per node")
     ("sampling", po::value(&c.sampling)->default_value(c.sampling), "shuffled | with-replacement")
     ("synthetic-classes", po::value(&c.synthetic_classes)->default_value(c.synthetic_classes), "synthetic: classes")
@@ -677,7 +677,8 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
     unused(key, c.curriculum != "none", "curriculum = curr, anti or rand");
   unused("curriculum-score", c.curriculum == "curr" || c.curriculum == "anti", "curriculum = curr or anti");
   unused("curriculum-metric", c.curriculum == "curr" || c.curriculum == "anti", "curriculum = curr or anti");
-  unused("split-min-size", c.partition == "dirichlet-split", "partition = dirichlet-split");
+  unused("split-min-size", c.partition == "dirichlet-split" || c.partition == "dirichlet-mix",
+         "partition = dirichlet-split or dirichlet-mix");
   unused("sensitive-correlation", !c.sensitive.empty() || c.dataset == "synthetic-fair",
          "sensitive = classes:LIST or dataset = synthetic-fair");
   unused("positive-class", !c.sensitive.empty() || !c.group_file.empty() || c.dataset == "synthetic-fair",

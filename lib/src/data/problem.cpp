@@ -151,20 +151,21 @@ std::vector<std::vector<Eigen::Index>> partition_data(const LoadedData& data, co
     throw input_error("partition: " + o.partition + " needs class labels; use partition = iid for regression");
   if (o.partition == "shards") return partition_shards(train.labels, o.nodes, o.shards_per_node, seed);
   if (o.partition.rfind("fair-", 0) == 0) return partition_fair(train, o.partition, o.nodes, o.positive, seed);
-  if (o.partition == "dirichlet-split") {
+  if (o.partition == "dirichlet-split" || o.partition == "dirichlet-mix") {
     if (o.split_min_size > train.size() / o.nodes)
       throw input_error("split-min-size: " + std::to_string(o.split_min_size) + " samples per node is more than " +
                         std::to_string(train.size()) + " training samples over " + std::to_string(o.nodes) +
                         " nodes allow");
     try {
-      return partition_dirichlet_split(train.labels, train.classes, o.nodes, o.alpha, o.split_min_size, seed);
+      const auto split = o.partition == "dirichlet-mix" ? partition_dirichlet_mix : partition_dirichlet_split;
+      return split(train.labels, train.classes, o.nodes, o.alpha, o.split_min_size, seed);
     } catch (const std::invalid_argument& e) {
-      throw input_error(std::string("partition = dirichlet-split: ") + e.what());
+      throw input_error("partition = " + o.partition + ": " + e.what());
     }
   }
   if (o.partition != "dirichlet")
     throw input_error("partition: '" + o.partition + "' is not allowed (allowed: iid, dirichlet, dirichlet-split, "
-                      "shards)");
+                      "dirichlet-mix, shards, fair-iid, fair-heterogeneity:P, fair-synergy)");
   const Eigen::Index per_node = o.per_node > 0 ? o.per_node : train.size() / o.nodes;
   return partition_dirichlet(train.labels, train.classes, o.nodes, o.alpha, per_node, seed);
 }

@@ -158,3 +158,31 @@ TEST_CASE("partition_dirichlet_split validates its arguments", "[data][dirichlet
   CHECK_THROWS_WITH(decent::partition_dirichlet_split(labels, 4, 2, 0.5, 10, 0), Contains("labels[4] = 4"));
   CHECK_THROWS_WITH(decent::partition_dirichlet_split(labels, 5, 2, 0.5, -1, 0), Contains("min_size = -1"));
 }
+
+TEST_CASE("partition_dirichlet_mix gives every node its own class mix, even where the per-class split cannot",
+          "[data][dirichlet_split]") {
+  // Fashion-MNIST's shape: 60000 balanced samples, 10 classes, 100 nodes, alpha 0.05 (the curricula paper's
+  // smallest beta). The per-class split finds no draw with 10 samples on every node; the mix variant does.
+  const std::vector<int> labels = balanced_labels(60000, 10);
+  CHECK_THROWS_WITH(decent::partition_dirichlet_split(labels, 10, 100, 0.05, 10, 1), Contains("no split in 1000"));
+  const Partition parts = decent::partition_dirichlet_mix(labels, 10, 100, 0.05, 10, 1);
+  REQUIRE(parts.size() == 100);
+  CHECK(disjoint_covering_sorted(parts, labels.size()));
+  CHECK(smallest(parts) >= 10);
+  // Skew: at alpha 0.05 a node's largest class holds most of its samples; at alpha 1000 the mixes are near
+  // uniform, every class splits evenly and each node holds about a tenth of each.
+  int dominated = 0;
+  for (const auto& part : parts) {
+    std::vector<int> count(10, 0);
+    for (const Eigen::Index k : part) ++count[static_cast<std::size_t>(labels[static_cast<std::size_t>(k)])];
+    dominated += *std::max_element(count.begin(), count.end()) * 2 > static_cast<int>(part.size());
+  }
+  CHECK(dominated > 80);
+  const Partition even = decent::partition_dirichlet_mix(labels, 10, 100, 1000.0, 10, 1);
+  CHECK(disjoint_covering_sorted(even, labels.size()));
+  for (const auto& part : even) CHECK(std::abs(static_cast<double>(part.size()) - 600.0) < 100.0);
+  CHECK(decent::partition_dirichlet_mix(labels, 10, 100, 0.05, 10, 1) == parts);  // deterministic by seed
+  CHECK(decent::partition_dirichlet_mix(labels, 10, 100, 0.05, 10, 2) != parts);
+  CHECK_THROWS_WITH(decent::partition_dirichlet_mix(labels, 10, 100, 0.0, 10, 1),
+                    Contains("partition_dirichlet_mix: alpha"));
+}

@@ -104,3 +104,44 @@ TEST_CASE("load_data refuses an unknown data set by name") {
   CHECK_THROWS_AS(load_data(o), input_error);
   CHECK_THROWS_WITH(load_data(o), Contains("dataset: 'cifar' is not allowed"));
 }
+
+TEST_CASE("partition_data: the Dirichlet splits by class are the library's functions on the training labels") {
+  const LoadedData data = load_data(synthetic());
+  PartitionOptions p;
+  p.nodes = 4;
+  p.alpha = 0.5;
+  p.split_min_size = 5;
+  for (const char* name : {"dirichlet-split", "dirichlet-mix"}) {
+    INFO(name);
+    p.partition = name;
+    const auto parts = partition_data(data, p);
+    std::multiset<Eigen::Index> seen;
+    for (const auto& node : parts) {
+      CHECK(node.size() >= 5);
+      seen.insert(node.begin(), node.end());
+    }
+    CHECK(seen.size() == 400);  // disjoint and covering, unlike partition = dirichlet
+    CHECK(std::set<Eigen::Index>(seen.begin(), seen.end()).size() == 400);
+  }
+  p.split_min_size = 101;
+  CHECK_THROWS_WITH(partition_data(data, p), Contains("split-min-size: 101 samples per node is more than"));
+}
+
+TEST_CASE("load_data carries a sensitive attribute through the train/test split and the eval subset") {
+  DataOptions o = synthetic();
+  o.sensitive.sensitive = "classes:0,1";
+  o.sensitive.correlation = 1.0;
+  const LoadedData data = load_data(o);
+  REQUIRE(data.train.groups.size() == data.train.labels.size());
+  REQUIRE(data.test.groups.size() == data.test.labels.size());
+  for (std::size_t i = 0; i < data.train.groups.size(); ++i)
+    CHECK(data.train.groups[i] == (data.train.labels[i] <= 1 ? 1 : 0));
+  for (std::size_t i = 0; i < data.test.groups.size(); ++i)
+    CHECK(data.test.groups[i] == (data.test.labels[i] <= 1 ? 1 : 0));
+  o.dataset = "synthetic-fair";
+  CHECK_THROWS_WITH(load_data(o), Contains("synthetic-fair draws its own sensitive attribute"));
+  o.sensitive.sensitive.clear();
+  const LoadedData fair = load_data(o);
+  CHECK(fair.train.classes == 2);
+  CHECK(fair.train.groups.size() == fair.train.labels.size());
+}
