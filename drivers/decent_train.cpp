@@ -412,15 +412,8 @@ int run_federated(const TrainConfig& c, const Comm& world, const std::string& co
   options.selection.pacing = parse_pacing(c.client_pacing);
   options.selection.a = c.client_pacing_a;
   options.selection.b = c.client_pacing_b;
-  options.curriculum.enabled = c.curriculum != "none";
-  if (options.curriculum.enabled) {
-    options.curriculum.order = parse_curriculum_order(c.curriculum);
-    options.curriculum.scorer = parse_curriculum_scorer(c.curriculum_score);
-    options.curriculum.metric = parse_curriculum_metric(c.curriculum_metric);
-    options.curriculum.pacing = parse_pacing(c.pacing);
-    options.curriculum.a = c.pacing_a;
-    options.curriculum.b = c.pacing_b;
-  }
+  options.curriculum = make_local_curriculum(c.curriculum, c.curriculum_score, c.curriculum_metric, c.pacing,
+                                             c.pacing_a, c.pacing_b);
   options.buffer_size = c.buffer_size > 0 ? c.buffer_size : std::max(1, c.nodes / 2);
   options.fedfix_dt = c.fedfix_dt;
   options.seed = c.seed;  // before the clock is replayed: the participants are drawn from it
@@ -475,30 +468,16 @@ int run_federated(const TrainConfig& c, const Comm& world, const std::string& co
     }
     std::printf("  server    %s; server optimizer %s, lr %g (%s)\n", rule.c_str(), c.server_optimizer.c_str(),
                 c.server_lr, c.server_lr_schedule.c_str());
-    if (uses_participation(options)) {
-      std::string how = "uniform sample";
-      if (options.selection.rule == SelectionRule::curriculum)
-        how = "client curriculum " + c.client_curriculum + ", " + c.client_pacing + " pacing from " +
-              number_text(c.client_pacing_b) + " of the clients to all after " + number_text(c.client_pacing_a) +
-              " of the budget";
-      else if (selection_reads_losses(options.selection))
-        how = c.client_selection + " by the clients' losses";
+    if (uses_participation(options))
       std::printf("  rounds    %d of %d clients per round (%s), dropout %g, deadline %s\n",
-                  c.clients_per_round > 0 ? c.clients_per_round : c.nodes, c.nodes, how.c_str(), c.dropout,
+                  c.clients_per_round > 0 ? c.clients_per_round : c.nodes, c.nodes,
+                  describe(options.selection).c_str(), c.dropout,
                   c.deadline > 0 ? number_text(c.deadline).c_str() : "none");
-    }
     if (options.fairness_positive >= 0)
       std::printf("  fairness  every eval: the PID of (Z, Yhat = 1[class %d], client) over the clients' training "
                   "shards (/fairness)\n",
                   options.fairness_positive);
-    if (options.curriculum.enabled) {
-      const bool scored = c.curriculum == "curr" || c.curriculum == "anti";
-      const std::string by = scored ? " by " + c.curriculum_metric + " (scoring model: " + c.curriculum_score + ")"
-                                    : std::string(c.curriculum == "rand" ? " at random" : "");
-      std::printf("  curriculum %s: every job orders the client's samples%s; %s pacing from %g of them (at least "
-                  "32) to all after %g of its steps\n",
-                  c.curriculum.c_str(), by.c_str(), c.pacing.c_str(), c.pacing_b, c.pacing_a);
-    }
+    if (options.curriculum.enabled) std::printf("  curriculum %s\n", describe(options.curriculum).c_str());
     if (selection_reads_losses(options.selection)) {  // the rounds' lengths depend on whom the losses select
       std::printf("  plan      %lld server updates; will send %s%s\n", static_cast<long long>(options.steps),
                   federated_bytes_exact(options) ? "" : "at most ", megabytes(announced).c_str());

@@ -101,6 +101,13 @@ std::string to_string(const ClientSelection& s) {
   return "?";
 }
 
+std::string describe(const ClientSelection& s) {
+  if (s.rule == SelectionRule::uniform) return "uniform sample";
+  if (s.rule != SelectionRule::curriculum) return to_string(s) + " by the clients' losses";
+  return "client curriculum " + to_string(s.order) + ", " + to_string(s.pacing) + " pacing from " +
+         number_text(s.b) + " of the clients to all after " + number_text(s.a) + " of the budget";
+}
+
 bool selection_reads_losses(const ClientSelection& s) noexcept { return s.rule != SelectionRule::uniform; }
 
 void check_client_selection(const ClientSelection& s, int clients, int per_round) {

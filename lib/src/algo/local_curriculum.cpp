@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -38,6 +39,31 @@ CurriculumMetric parse_curriculum_metric(std::string_view name) {
 }
 
 std::string to_string(CurriculumMetric metric) { return metric == CurriculumMetric::loss ? "loss" : "error"; }
+
+LocalCurriculum make_local_curriculum(std::string_view order, std::string_view scorer, std::string_view metric,
+                                      std::string_view pacing, double a, double b) {
+  LocalCurriculum c;
+  c.enabled = order != "none";
+  if (!c.enabled) return c;
+  c.order = parse_curriculum_order(order);
+  c.scorer = parse_curriculum_scorer(scorer);
+  c.metric = parse_curriculum_metric(metric);
+  c.pacing = parse_pacing(pacing);
+  c.a = a;
+  c.b = b;
+  return c;
+}
+
+std::string describe(const LocalCurriculum& c) {
+  if (!c.enabled) return "none";
+  const bool scored = c.order == CurriculumOrder::curr || c.order == CurriculumOrder::anti;
+  const std::string by = scored ? " by " + to_string(c.metric) + " (scoring model: " + to_string(c.scorer) + ")"
+                                : std::string(c.order == CurriculumOrder::rand ? " at random" : "");
+  char pace[160];
+  std::snprintf(pace, sizeof pace, "; %s pacing from %g of them (at least 32) to all after %g of its steps",
+                to_string(c.pacing).c_str(), c.b, c.a);
+  return to_string(c.order) + ": every job orders the client's samples" + by + pace;
+}
 
 void check_local_curriculum(const LocalCurriculum& c) {
   if (!c.enabled) return;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -18,6 +19,34 @@ enum : std::uint64_t { tag_split_proportions = 4, tag_split_shuffle = 5, tag_mix
 
 void require(bool ok, const char* function, const std::string& problem) {
   if (!ok) throw std::invalid_argument(std::string(function) + ": " + problem);
+}
+
+/// Appends the shuffled class samples `run` to the nodes in runs cut at floor(cumsum(weight / sum) n_k), the
+/// reference's operation order; the last node gets the rest.
+void cut_class(const std::vector<Eigen::Index>& run, const std::function<double(int)>& weight, double sum,
+               Partition& parts) {
+  const auto nodes = static_cast<int>(parts.size());
+  const auto size = static_cast<Eigen::Index>(run.size());
+  double cumulative = 0;
+  Eigen::Index begin = 0;
+  for (int i = 0; i < nodes; ++i) {
+    Eigen::Index end = size;
+    if (i + 1 < nodes) {
+      cumulative += weight(i) / sum;
+      end = std::clamp(static_cast<Eigen::Index>(cumulative * static_cast<double>(size)), begin, size);
+    }
+    auto& part = parts[static_cast<std::size_t>(i)];
+    part.insert(part.end(), run.begin() + begin, run.begin() + end);
+    begin = end;
+  }
+}
+
+/// The attempt's result: parts with each node's indices sorted, or an empty Partition if a node is below min_size.
+Partition finished(Partition parts, Eigen::Index min_size) {
+  for (const auto& part : parts)
+    if (static_cast<Eigen::Index>(part.size()) < min_size) return {};
+  for (auto& part : parts) std::sort(part.begin(), part.end());
+  return parts;
 }
 
 /// Attempt `attempt`: the split, or an empty Partition if a node ends below min_size.
@@ -47,25 +76,9 @@ Partition split_once(const std::vector<std::vector<Eigen::Index>>& members, Eige
     // (tiny alpha): the reference would divide by zero; here the attempt fails.
     if (sum == 0) return {};
 
-    // As the reference: normalize, cumulate, scale by the class size, truncate; the last node gets the rest.
-    const auto size = static_cast<Eigen::Index>(run.size());
-    double cumulative = 0;
-    Eigen::Index begin = 0;
-    for (int i = 0; i < nodes; ++i) {
-      Eigen::Index end = size;
-      if (i + 1 < nodes) {
-        cumulative += weight[static_cast<std::size_t>(i)] / sum;
-        end = std::clamp(static_cast<Eigen::Index>(cumulative * static_cast<double>(size)), begin, size);
-      }
-      auto& part = parts[static_cast<std::size_t>(i)];
-      part.insert(part.end(), run.begin() + begin, run.begin() + end);
-      begin = end;
-    }
+    cut_class(run, [&](int i) { return weight[static_cast<std::size_t>(i)]; }, sum, parts);
   }
-  for (const auto& part : parts)
-    if (static_cast<Eigen::Index>(part.size()) < min_size) return {};
-  for (auto& part : parts) std::sort(part.begin(), part.end());
-  return parts;
+  return finished(std::move(parts), min_size);
 }
 
 /// Attempt `attempt` of the mix variant: node i draws its class mix q_i ~ Dir(alpha 1), and class k's samples are
@@ -85,24 +98,9 @@ Partition mix_once(const std::vector<std::vector<Eigen::Index>>& members, int no
     for (std::size_t j = run.size(); j > 1; --j) std::swap(run[j - 1], run[rng.below(j)]);
     const double sum = q.row(k).sum();
     if (!(sum > 0)) return {};  // every node's weight of class k underflowed (tiny alpha)
-    const auto size = static_cast<Eigen::Index>(run.size());
-    double cumulative = 0;
-    Eigen::Index begin = 0;
-    for (int i = 0; i < nodes; ++i) {
-      Eigen::Index end = size;
-      if (i + 1 < nodes) {
-        cumulative += q(k, i) / sum;
-        end = std::clamp(static_cast<Eigen::Index>(cumulative * static_cast<double>(size)), begin, size);
-      }
-      auto& part = parts[static_cast<std::size_t>(i)];
-      part.insert(part.end(), run.begin() + begin, run.begin() + end);
-      begin = end;
-    }
+    cut_class(run, [&](int i) { return q(k, i); }, sum, parts);
   }
-  for (const auto& part : parts)
-    if (static_cast<Eigen::Index>(part.size()) < min_size) return {};
-  for (auto& part : parts) std::sort(part.begin(), part.end());
-  return parts;
+  return finished(std::move(parts), min_size);
 }
 
 /// The classes' sample lists, with the arguments checked (`f` names the caller in messages).

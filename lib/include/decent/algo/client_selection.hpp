@@ -43,6 +43,9 @@ struct ClientSelection {
 ClientSelection parse_client_selection(std::string_view spec);
 /// The rule's config form, e.g. "power-of-choice:3".
 std::string to_string(const ClientSelection& selection);
+/// One phrase for run headers: "uniform sample", "power-of-choice:3 by the clients' losses", or the curriculum's
+/// order and pacing.
+std::string describe(const ClientSelection& selection);
 /// True unless the rule is uniform: then the round's clients depend on the clients' losses.
 bool selection_reads_losses(const ClientSelection& selection) noexcept;
 /// Throws std::invalid_argument naming the key unless the selection fits m = per_round of n = clients.

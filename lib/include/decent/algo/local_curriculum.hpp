@@ -47,6 +47,13 @@ struct LocalCurriculum {
   double b = 0.2;  ///< the first pool is a fraction b of the client's samples (at least 32)
 };
 
+/// The curriculum of decent-train's keys (curriculum, curriculum-score, curriculum-metric, pacing, pacing-a,
+/// pacing-b): off for order "none". Throws std::invalid_argument for an unknown name.
+LocalCurriculum make_local_curriculum(std::string_view order, std::string_view scorer, std::string_view metric,
+                                      std::string_view pacing, double a, double b);
+/// One line for run headers, e.g. "curr: every job orders the client's samples by loss (scoring model: global); ...".
+std::string describe(const LocalCurriculum& curriculum);
+
 /// Throws std::invalid_argument naming the key (pacing-a, pacing-b) if `curriculum` is enabled and unusable.
 void check_local_curriculum(const LocalCurriculum& curriculum);
 
