@@ -26,6 +26,7 @@ import json
 import math
 import os
 import time
+import warnings
 
 import numpy as np
 from scipy.optimize import minimize
@@ -37,6 +38,9 @@ CELLS = 2 * K  # (client, group) cells, index s * 2 + z
 TP, FN, FP, TN = range(4)  # a cell's four variables, x[4 * cell + k]
 FEASIBILITY_TOL = 1e-9  # a solution counts as feasible when every constraint holds to this
 RESTARTS = 10  # SLSQP runs chained from one start at most
+# Every variable is kept >= INTERIOR times its cell's count (the informations' derivatives are -infinite on the
+# boundary, and SLSQP's linearisation with a finite stand-in cuts off feasible points); moves the error < 1e-11.
+INTERIOR = 1e-12
 DEPENDS_ON = ("szy", "sz")
 SPLITS = ("fair-iid", "fair-heterogeneity:P", "fair-synergy")
 
@@ -347,15 +351,15 @@ def _log_ratio(joint_p, column, row, scale):
     p(c). Where p(c, yhat) = 0 the information has a kink (it is homogeneous of degree 1 in that column); there the
     ratio is taken along the fair direction, p(z | c, yhat) = p(z | c), which gives a zero derivative, a valid
     subgradient (the plain formula's would stall SLSQP there). A zero p(c, z, yhat) under a positive column gives
-    log 0, clipped to log 1e-15: the derivative really is -infinite there and points into the domain. Rows with
-    p(c, z) = 0 (an empty cell, whose variables are fixed at 0) get 0."""
+    log 0, clipped to log 1e-300: the derivative really is -infinite there (solve() keeps its iterates off such
+    points, see INTERIOR). Rows with p(c, z) = 0 (an empty cell, whose variables are fixed at 0) get 0."""
     r = row[..., :, None]
     col = column[..., None, :]
     sc = np.asarray(scale, dtype=float)[..., None, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         given = np.where(r > 0, r / np.where(sc > 0, sc, 1.0), 0.0)  # p(z | c)
         ratio = np.where(col > 0, joint_p / np.where(col > 0, col, 1.0), given)
-        value = np.log(np.clip(ratio, 1e-15, None)) - np.log(np.where(given > 0, given, 1.0))
+        value = np.log(np.clip(ratio, 1e-300, None)) - np.log(np.where(given > 0, given, 1.0))
     return np.where(r > 0, value, 0.0)
 
 
@@ -486,15 +490,34 @@ class Program:
         x[..., FP], x[..., TN] = v * f[:, :, 0], (1 - v) * f[:, :, 0]
         return x.ravel()
 
-    def constraints(self):
-        out = [{"type": "eq", "fun": lambda x: self.A @ x - self.b, "jac": lambda x: self.A}]
-        if 0 < self.eps_global < math.inf:
-            out.append({"type": "ineq", "fun": lambda x: self.eps_global - _global_mi(x)[0],
-                        "jac": lambda x: -_global_mi(x)[1]})
-        if 0 < self.eps_local < math.inf:
-            out.append({"type": "ineq", "fun": lambda x: self.eps_local - _local_mi(x)[0],
-                        "jac": lambda x: -_local_mi(x)[1]})
-        return out
+    def bounds(self):
+        """[(low, high)] per variable: high = its cell's positives (TP, FN) or negatives (FP, TN) over N, as the
+        equalities imply; low = INTERIOR times high."""
+        f = self.fractions
+        high = np.zeros((K, 2, 4))
+        high[..., TP] = high[..., FN] = f[:, :, 1]
+        high[..., FP] = high[..., TN] = f[:, :, 0]
+        return [(INTERIOR * h, h) for h in high.ravel()]
+
+    def reduced(self):
+        """The program SLSQP sees: only the free variables (those of a label a cell holds; a cell without
+        positives or negatives fixes two at 0, and SLSQP stalls on fixed variables with their redundant rows).
+        Returns (free mask [16], the embedding y -> x, bounds, constraints) over y = x[free]."""
+        bounds = np.array(self.bounds())
+        free = bounds[:, 1] > 0
+
+        def embed(y):
+            x = np.zeros(16)
+            x[free] = y
+            return x
+
+        A, b = _independent_rows(list(self.A[:, free]), list(self.b))
+        out = [{"type": "eq", "fun": lambda y: A @ y - b, "jac": lambda y: A}]
+        for eps, information in ((self.eps_global, _global_mi), (self.eps_local, _local_mi)):
+            if 0 < eps < math.inf:
+                out.append({"type": "ineq", "fun": lambda y, e=eps, f=information: e - f(embed(y))[0],
+                            "jac": lambda y, f=information: -f(embed(y))[1][free]})
+        return free, embed, [tuple(row) for row in bounds[free]], out
 
 
 class Solution:
@@ -521,29 +544,32 @@ class Solution:
 def solve(counts, eps_global=math.inf, eps_local=math.inf, yhat_depends_on="szy", starts=6, seed=0):
     """The AGLFOP optimum: SLSQP from the fair start (Yhat independent of (S, Z)) and starts - 1 seeded random
     starts, each restarted from its end point until the error stops falling; keeps the feasible end point (every
-    constraint to 1e-9) of least error. AglfopError for bad input or
-    when no start ends feasible."""
+    constraint to 1e-9) of least error. AglfopError for bad input or when no start ends feasible."""
     if not (isinstance(starts, int) and starts >= 1):
         raise AglfopError(f"starts: must be an integer >= 1, got {starts}")
     program = Program(counts, eps_global, eps_local, yhat_depends_on)
     rng = np.random.default_rng(seed)
     began = time.perf_counter()
     found = []
-    constraints = program.constraints()
-    bounds = [(0.0, 1.0)] * 16
+    free, embed, bounds, constraints = program.reduced()
+    low, high = np.array(bounds).T
+    objective = program.objective[free]
     for k in range(starts):
-        x = program.start(None if k == 0 else rng)
+        y = np.clip(program.start(None if k == 0 else rng)[free], low, high)
         previous = math.inf
         # SLSQP's quasi-Newton model of this linear objective can stall and report success far from the optimum;
         # a restart from its end point (a fresh model) goes on. Stop when a restart no longer improves.
         for _ in range(RESTARTS):
-            result = minimize(program.error, x, jac=lambda x: program.objective, method="SLSQP", bounds=bounds,
-                              constraints=constraints, options={"ftol": 1e-13, "maxiter": 1000})
-            x = np.clip(result.x, 0.0, 1.0)
-            error = program.error(x)
+            with warnings.catch_warnings():  # SLSQP steps a rounding error outside the bounds; clipped below
+                warnings.filterwarnings("ignore", "Values in x were outside bounds", RuntimeWarning)
+                result = minimize(lambda y: float(objective @ y), y, jac=lambda y: objective, method="SLSQP",
+                                  bounds=bounds, constraints=constraints, options={"ftol": 1e-13, "maxiter": 1000})
+            y = np.clip(result.x, low, high)
+            error = float(objective @ y)
             if not error < previous - 1e-12:
                 break
             previous = error
+        x = embed(y)
         if program.violation(x) <= FEASIBILITY_TOL:
             found.append((program.error(x), x))
     if not found:
@@ -676,7 +702,7 @@ def checks(rows, counts, yhat_depends_on):
     out.append(f"Monotonicity: the largest error increase from a grid point to a neighbour with one looser bound is "
                f"{max([0.0] + increases):.2e}.")
     gaps = [abs(E[i, j] - E[-1, j]) for i in range(len(egs)) for j in range(len(els)) if egs[i] >= els[j]]
-    out.append(f"I(Z;S) of the data = {info['mi_client']:.6f} bits. Where eps_g >= eps_l the error differs from "
+    out.append(f"I(Z;S) of the data = {info['mi_client']:.3g} bits. Where eps_g >= eps_l the error differs from "
                f"that with the loosest eps_g by at most {max(gaps) if gaps else 0.0:.2e}"
                + (" (with I(Z;S) = 0 local fairness implies global: I(Z;Yhat) = Uni <= I(Z;Yhat|S))."
                   if info["mi_client"] < 1e-12 else "."))
@@ -706,7 +732,7 @@ def write_sweep(rows, counts, outdir, yhat_depends_on, source, command, seconds,
             for y in range(2):
                 lines.append(f"| {s} | {z} | {y} | {n[s, z, y]:.6g} | {n[s, z, y] / n.sum():.6f} |")
     lines += ["", f"The data (Yhat = Y): I(Z;Y) = {info['mi_global']:.6f}, I(Z;Y|S) = {info['mi_local']:.6f}, "
-              f"I(Z;S) = {info['mi_client']:.6f} bits.", ""]
+              f"I(Z;S) = {info['mi_client']:.3g} bits.", ""]
     for key, label in (("accuracy", "Accuracy 1 - (FN + FP)"), ("unique", "Uni of the optimum (bits)"),
                        ("redundant", "Red of the optimum (bits)"), ("synergistic", "Syn of the optimum (bits)")):
         egs, els, M = _grid_of(rows, key)

@@ -155,6 +155,17 @@ class Program(unittest.TestCase):
             self.assertGreater(best.error, grid - 0.05)  # and the grid comes close (15 points per rate)
             self.assertLess(best.spread, 1e-6)  # convex: every start ends at the same error
 
+    def test_cell_without_positives(self):
+        # decent-train's fair-synergy shards (8000 samples, seed 1): client 0 holds no Z = 0 positive, which fixes
+        # two variables at 0; SLSQP failed on every start here until those were taken out of its problem.
+        counts = np.array([[[3769, 0], [1, 3747]], [[51, 192], [194, 46]]], dtype=float)
+        for depends in ("sz", "szy"):
+            best = solve(counts, 0, 0.05, depends)
+            self.check_constraints(best, counts, 0, 0.05, depends)
+            self.assertEqual(best.feasible, best.starts)
+            self.assertLess(best.spread, 1e-8)
+            self.assertLessEqual(best.error, grid_best(counts, 1e-12, 0.05, depends, points=11) + 1e-9)
+
     def test_error_non_increasing(self):
         bounds = [0, 0.05, 0.3, INF]
         for counts, depends in ((synthetic_fair_counts("fair-heterogeneity:92"), "szy"), (COUNTS, "sz")):
