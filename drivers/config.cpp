@@ -517,6 +517,9 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
      "fedavg: probability in [0, 1) that a selected client fails to return (seeded per round and client)")
     ("deadline", po::value(&c.deadline)->default_value(c.deadline),
      "fedavg: a round lasts at most D virtual time units; slower clients do not return (0 = none)")
+    ("availability", po::value(&c.availability),
+     "fedavg: FILE of on-intervals 'CLIENT START END' in virtual time; a round offers its model to online clients "
+     "only, one offline before its job ends does not return (unlisted clients: always online)")
     ("client-selection", po::value(&c.client_selection)->default_value(c.client_selection),
      "fedavg: uniform | power-of-choice:D (D candidates, the m with the largest loss) | high-loss:T (probability "
      "~ exp(T loss)) | curriculum (the client curriculum)")

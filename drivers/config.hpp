@@ -103,6 +103,7 @@ struct TrainConfig {
   int clients_per_round = 0;         // fedavg: m clients sampled per round (0 = all)
   double dropout = 0;                // fedavg: probability that a selected client fails to return
   double deadline = 0;               // fedavg: clients slower than this do not return in time (0 = none)
+  std::string availability;          // fedavg: a trace of each client's on-intervals (docs/federated.md#availability)
   std::string client_selection = "uniform";  // fedavg: uniform | power-of-choice:D | high-loss:T | curriculum
   std::string client_curriculum = "curr";    // client-selection = curriculum: curr | anti | rand
   std::string client_pacing = "linear";

@@ -393,140 +393,6 @@ int run_zo(const TrainConfig& c, const Comm& world, const std::string& command) 
   return 0;
 }
 
-/// algorithm = fedavg | async-fedavg | fedbuff | fedfix (docs/federated.md): a server and one client per node
-/// on a virtual clock; no topology, schedule or landscape probes.
-int run_federated(const TrainConfig& c, const Comm& world, const std::string& command) {
-  const bool root = world.rank() == 0;
-  const Placement placement = placement_of(c, world);
-  FederatedOptions options;
-  options.rule = parse_aggregation_rule(c.algorithm);
-  options.durations = c.client_times.empty() ? spread_durations(c.nodes, c.speed_spread) : c.client_times;
-  options.local_steps = c.local_steps;
-  options.server_lr = c.server_lr;
-  options.server_optimizer = driver::server_optimizer_options(c);
-  options.clients_per_round = c.clients_per_round;
-  options.dropout = c.dropout;
-  options.deadline = c.deadline;
-  options.selection = parse_client_selection(c.client_selection);
-  options.selection.order = parse_curriculum_order(c.client_curriculum);
-  options.selection.pacing = parse_pacing(c.client_pacing);
-  options.selection.a = c.client_pacing_a;
-  options.selection.b = c.client_pacing_b;
-  options.curriculum = make_local_curriculum(c.curriculum, c.curriculum_score, c.curriculum_metric, c.pacing,
-                                             c.pacing_a, c.pacing_b);
-  options.buffer_size = c.buffer_size > 0 ? c.buffer_size : std::max(1, c.nodes / 2);
-  options.fedfix_dt = c.fedfix_dt;
-  options.seed = c.seed;  // before the clock is replayed: the participants are drawn from it
-  options.steps = c.steps;
-  if (c.virtual_time > 0) {
-    options.steps = federated_updates_within(options, c.virtual_time);
-    if (options.steps < 1)
-      throw driver::config_error("virtual-time: " + std::to_string(c.virtual_time) +
-                                 " ends before the first server update");
-  }
-  check_federated_options(options, c.nodes);
-  check_output(c.out, world);
-
-  const Problem problem = load_problem(c, world, placement);
-  const LoadedData& data = problem.data;
-  const auto& local = problem.local;
-  const auto& model = problem.model;
-  const Sgd sgd = sgd_of(c);
-  const LrSchedule lr = lr_schedule_of(c, options.steps);
-  if (!data.train.groups.empty()) options.fairness_positive = c.positive_class;
-  options.batch = c.batch;
-  options.sampling = c.sampling == "shuffled" ? SamplingMode::shuffled_epochs : SamplingMode::with_replacement;
-  options.eval_every = c.eval_every;
-  options.evaluate_clients = c.eval_clients;
-  options.flush_denormals = c.flush_denormals;
-  const std::uint64_t announced = federated_bytes(options, model->parameter_count());
-
-  if (root) {
-    const auto [fastest, slowest] = std::minmax_element(options.durations.begin(), options.durations.end());
-    std::printf("decent-train %s: %s, a server and %d clients on %d ranks (the server replicated on every rank)\n",
-                decent::version().c_str(), c.algorithm.c_str(), c.nodes, world.size());
-    std::printf("  data      %s: %lld train, %lld eval samples, %s partition\n", data.source.c_str(),
-                static_cast<long long>(data.train.size()), static_cast<long long>(data.test.size()), c.partition.c_str());
-    std::printf("  model     %s, %lld parameters; batch %d, %s\n", model->describe().c_str(),
-                static_cast<long long>(model->parameter_count()), c.batch, lr.describe().c_str());
-    std::printf("  clients   a job is %lld SGD steps from the received model; durations %.4g (fastest) to %.4g "
-                "(slowest) virtual time units",
-                static_cast<long long>(c.local_steps), *fastest, *slowest);
-    if (c.client_times.empty()) std::printf(", speed spread %g%%", c.speed_spread);
-    std::printf("\n");
-    std::string rule;
-    switch (options.rule) {
-      case AggregationRule::fedavg: rule = "synchronous FedAvg: every client, d_i = 1/n"; break;
-      case AggregationRule::async_fedavg: rule = "async FedAvg: each return alone, d_i = (sum_j 1/tau_j) tau_i / n"; break;
-      case AggregationRule::fedbuff:
-        rule = "FedBuff: the first " + std::to_string(options.buffer_size) + " returns, d_i = 1/" +
-               std::to_string(options.buffer_size);
-        break;
-      case AggregationRule::fedfix:
-        rule = "FedFix: every " + std::to_string(c.fedfix_dt) + " time units, d_i = ceil(tau_i/dt) / n";
-        break;
-    }
-    std::printf("  server    %s; server optimizer %s, lr %g (%s)\n", rule.c_str(), c.server_optimizer.c_str(),
-                c.server_lr, c.server_lr_schedule.c_str());
-    if (uses_participation(options))
-      std::printf("  rounds    %d of %d clients per round (%s), dropout %g, deadline %s\n",
-                  c.clients_per_round > 0 ? c.clients_per_round : c.nodes, c.nodes,
-                  describe(options.selection).c_str(), c.dropout,
-                  c.deadline > 0 ? number_text(c.deadline).c_str() : "none");
-    if (options.fairness_positive >= 0)
-      std::printf("  fairness  every eval: the PID of (Z, Yhat = 1[class %d], client) over the clients' training "
-                  "shards (/fairness)\n",
-                  options.fairness_positive);
-    if (options.curriculum.enabled) std::printf("  curriculum %s\n", describe(options.curriculum).c_str());
-    if (selection_reads_losses(options.selection)) {  // the rounds' lengths depend on whom the losses select
-      std::printf("  plan      %lld server updates; will send %s%s\n", static_cast<long long>(options.steps),
-                  federated_bytes_exact(options) ? "" : "at most ", megabytes(announced).c_str());
-    } else {
-      FederatedClock clock(options);
-      double end = 0;
-      for (std::int64_t u = 0; u < options.steps; ++u) end = clock.next().time;
-      std::printf("  plan      %lld server updates up to virtual time %.4g; will send %s in all\n",
-                  static_cast<long long>(options.steps), end, megabytes(announced).c_str());
-    }
-    std::printf("  output    %s\n", c.out.c_str());
-    std::fflush(stdout);
-  }
-
-  Recorder recorder(world, placement, c.out, {c.ini, command, c.seed});
-  recorder.set_write_budget(c.write_budget);
-  const std::string mode = progress_mode(c);
-  options.progress_every = progress_every(mode, options.steps);
-  auto report = [&](const TrainProgress& p) {
-    if (!root) return;
-    const double rate = p.seconds > 0 ? static_cast<double>(p.step) / p.seconds : 0;
-    const double eta = rate > 0 ? static_cast<double>(p.steps - p.step) / rate : 0;
-    std::printf(mode == "bar" ? "\r  update %lld/%lld  loss %.4f  server acc %.4f  client acc %.4f  %.1f updates/s  ETA %.0f s   "
-                              : "  update %lld/%lld  loss %.4f  server acc %.4f  client acc %.4f  %.1f updates/s  ETA %.0f s\n",
-                static_cast<long long>(p.step), static_cast<long long>(p.steps), p.mean_loss, p.merged_accuracy,
-                p.local_accuracy, rate, eta);
-    std::fflush(stdout);
-  };
-  const FederatedResult result = train_federated(world, placement, options, *model, data.train, local, data.test, sgd,
-                                                 lr, &recorder, report);
-  if (root) {
-    if (mode == "bar") std::printf("\n");
-    std::printf("done in %.1f s: server model test accuracy %.4f (loss %.4f) at virtual time %.4g; clients' last "
-                "models %.4f\n",
-                result.train.seconds, result.train.merged_accuracy, result.train.merged_loss, result.virtual_time,
-                result.train.local_accuracy);
-    std::printf("%lld contributions in %lld server updates, staleness mean %.3g, max %lld; sent %s (announced %s); "
-                "wrote %s\n",
-                static_cast<long long>(result.contributions), static_cast<long long>(result.updates),
-                result.mean_staleness, static_cast<long long>(result.max_staleness),
-                megabytes(result.train.bytes).c_str(), megabytes(announced).c_str(), c.out.c_str());
-  }
-  const bool exact = federated_bytes_exact(options);
-  if (exact ? result.train.bytes != announced : result.train.bytes > announced)
-    throw std::logic_error("bytes sent (" + std::to_string(result.train.bytes) + ") " +
-                           (exact ? "differ from" : "exceed") + " the plan (" + std::to_string(announced) + ")");
-  return 0;
-}
-
 /// Set by the stop signals (SIGTERM, SIGUSR1, SIGINT); train() agrees on a step and checkpoints.
 volatile std::sig_atomic_t stop_signal = 0;
 
@@ -576,6 +442,224 @@ void check_resume(const CheckpointReader& checkpoint, const TrainConfig& c, cons
                 static_cast<long long>(checkpoint.int_attribute("n_ranks")), world.size());
 }
 
+/// Where a run starts: the checkpoint it resumes from (`resume = FILE`, or `auto`: OUT.ckpt if it exists),
+/// checked against this configuration, or none.
+struct ResumePoint {
+  /// Finds and checks the checkpoint of the run configured by `c` (collective: every rank opens it).
+  ResumePoint(const TrainConfig& c, const Comm& world);
+  std::string checkpoint_path;               ///< where this run writes its checkpoints: OUT.ckpt
+  std::optional<CheckpointReader> checkpoint;
+  bool nothing_to_do = false;                ///< resume = auto, no checkpoint, and OUT says finished = 1
+};
+
+ResumePoint::ResumePoint(const TrainConfig& c, const Comm& world) : checkpoint_path(c.out + ".ckpt") {
+  std::string file = c.resume;
+  if (c.resume == "auto") {
+    file = std::filesystem::exists(checkpoint_path) ? checkpoint_path : "";
+    if (file.empty() && run_finished(c.out)) {
+      if (world.rank() == 0)
+        std::printf("decent-train: %s already says finished = 1 and has no checkpoint: nothing to do\n", c.out.c_str());
+      nothing_to_do = true;
+      return;
+    }
+  }
+  if (!file.empty()) {
+    checkpoint.emplace(file, c.nodes);
+    check_resume(*checkpoint, c, world);
+  }
+}
+
+/// The recorder of a run into `recorder`: a new file, or the run's file reopened at the checkpoint's position.
+void open_recorder(std::optional<Recorder>& recorder, const ResumePoint& point, const TrainConfig& c,
+                   const Comm& world, const Placement& placement, const std::string& command) {
+  if (!point.checkpoint) {
+    recorder.emplace(world, placement, c.out, RunInfo{c.ini, command, c.seed});
+    return;
+  }
+  const CheckpointReader& r = *point.checkpoint;
+  recorder.emplace(world, placement, c.out,
+                   RecorderPosition{r.int_attribute("recorder_steps"), r.int_attribute("recorder_evals"),
+                                    r.int_attribute("recorder_landscapes")});
+}
+
+/// Test-only (tests/e2e/conformance_test.sh): DECENT_TEST_STOP_AFTER=K raises the stop flag on every rank at
+/// the first progress report at or after step K, as a signal would: a deterministic stop and checkpoint. 0: off.
+long long test_stop_after() {
+  const char* text = std::getenv("DECENT_TEST_STOP_AFTER");
+  return text ? std::atoll(text) : 0;
+}
+
+/// What a run stopped by a signal prints: where its checkpoint is and how to continue.
+void report_stopped(const ResumePoint& point, const TrainConfig& c, const std::string& mode, std::int64_t done,
+                    std::int64_t planned, const char* unit) {
+  std::printf("%sstopped by signal %d after %s %lld of %lld: checkpoint %s written, %s says finished = 0; continue "
+              "with the same options and --resume %s\n",
+              mode == "bar" ? "\n" : "", static_cast<int>(stop_signal), unit, static_cast<long long>(done),
+              static_cast<long long>(planned), point.checkpoint_path.c_str(), c.out.c_str(),
+              point.checkpoint_path.c_str());
+}
+
+/// algorithm = fedavg | async-fedavg | fedbuff | fedfix (docs/federated.md): a server and one client per node
+/// on a virtual clock; no topology, schedule or landscape probes.
+int run_federated(const TrainConfig& c, const Comm& world, const std::string& command) {
+  const bool root = world.rank() == 0;
+  const Placement placement = placement_of(c, world);
+  FederatedOptions options;
+  options.rule = parse_aggregation_rule(c.algorithm);
+  options.durations = c.client_times.empty() ? spread_durations(c.nodes, c.speed_spread) : c.client_times;
+  options.local_steps = c.local_steps;
+  options.server_lr = c.server_lr;
+  options.server_optimizer = driver::server_optimizer_options(c);
+  options.clients_per_round = c.clients_per_round;
+  options.dropout = c.dropout;
+  options.deadline = c.deadline;
+  if (!c.availability.empty()) options.availability = read_availability(c.availability, c.nodes);
+  options.selection = parse_client_selection(c.client_selection);
+  options.selection.order = parse_curriculum_order(c.client_curriculum);
+  options.selection.pacing = parse_pacing(c.client_pacing);
+  options.selection.a = c.client_pacing_a;
+  options.selection.b = c.client_pacing_b;
+  options.curriculum = make_local_curriculum(c.curriculum, c.curriculum_score, c.curriculum_metric, c.pacing,
+                                             c.pacing_a, c.pacing_b);
+  options.buffer_size = c.buffer_size > 0 ? c.buffer_size : std::max(1, c.nodes / 2);
+  options.fedfix_dt = c.fedfix_dt;
+  options.seed = c.seed;  // before the clock is replayed: the participants are drawn from it
+  options.steps = c.steps;
+  if (c.virtual_time > 0) {
+    options.steps = federated_updates_within(options, c.virtual_time);
+    if (options.steps < 1)
+      throw driver::config_error("virtual-time: " + std::to_string(c.virtual_time) +
+                                 " ends before the first server update");
+  }
+  check_federated_options(options, c.nodes);
+  check_output(c.out, world);
+  const ResumePoint point(c, world);
+  if (point.nothing_to_do) return 0;
+  watch_stop_signals();
+
+  const Problem problem = load_problem(c, world, placement);
+  const LoadedData& data = problem.data;
+  const auto& local = problem.local;
+  const auto& model = problem.model;
+  const Sgd sgd = sgd_of(c);
+  const LrSchedule lr = lr_schedule_of(c, options.steps);
+  if (!data.train.groups.empty()) options.fairness_positive = c.positive_class;
+  options.batch = c.batch;
+  options.sampling = c.sampling == "shuffled" ? SamplingMode::shuffled_epochs : SamplingMode::with_replacement;
+  options.eval_every = c.eval_every;
+  options.evaluate_clients = c.eval_clients;
+  options.flush_denormals = c.flush_denormals;
+  const std::uint64_t announced = federated_bytes(options, model->parameter_count());
+
+  if (root) {
+    const auto [fastest, slowest] = std::minmax_element(options.durations.begin(), options.durations.end());
+    std::printf("decent-train %s: %s, a server and %d clients on %d ranks (the server replicated on every rank)\n",
+                decent::version().c_str(), c.algorithm.c_str(), c.nodes, world.size());
+    std::printf("  data      %s: %lld train, %lld eval samples, %s partition\n", data.source.c_str(),
+                static_cast<long long>(data.train.size()), static_cast<long long>(data.test.size()), c.partition.c_str());
+    std::printf("  model     %s, %lld parameters; batch %d, %s\n", model->describe().c_str(),
+                static_cast<long long>(model->parameter_count()), c.batch, lr.describe().c_str());
+    std::printf("  clients   a job is %lld SGD steps from the received model; durations %.4g (fastest) to %.4g "
+                "(slowest) virtual time units",
+                static_cast<long long>(c.local_steps), *fastest, *slowest);
+    if (c.client_times.empty()) std::printf(", speed spread %g%%", c.speed_spread);
+    std::printf("\n");
+    std::string rule;
+    switch (options.rule) {
+      case AggregationRule::fedavg: rule = "synchronous FedAvg: every client, d_i = 1/n"; break;
+      case AggregationRule::async_fedavg: rule = "async FedAvg: each return alone, d_i = (sum_j 1/tau_j) tau_i / n"; break;
+      case AggregationRule::fedbuff:
+        rule = "FedBuff: the first " + std::to_string(options.buffer_size) + " returns, d_i = 1/" +
+               std::to_string(options.buffer_size);
+        break;
+      case AggregationRule::fedfix:
+        rule = "FedFix: every " + std::to_string(c.fedfix_dt) + " time units, d_i = ceil(tau_i/dt) / n";
+        break;
+    }
+    std::printf("  server    %s; server optimizer %s, lr %g (%s)\n", rule.c_str(), c.server_optimizer.c_str(),
+                c.server_lr, c.server_lr_schedule.c_str());
+    if (uses_participation(options))
+      std::printf("  rounds    %d of %d clients per round (%s), dropout %g, deadline %s\n",
+                  c.clients_per_round > 0 ? c.clients_per_round : c.nodes, c.nodes,
+                  describe(options.selection).c_str(), c.dropout,
+                  c.deadline > 0 ? number_text(c.deadline).c_str() : "none");
+    if (!options.availability.always()) {
+      int traced = 0;
+      for (const auto& on : options.availability.intervals()) traced += on.empty() ? 0 : 1;
+      std::printf("  online    %s: on-intervals of %d of the %d clients (the others always online)\n",
+                  c.availability.c_str(), traced, c.nodes);
+    }
+    if (options.fairness_positive >= 0)
+      std::printf("  fairness  every eval: the PID of (Z, Yhat = 1[class %d], client) over the clients' training "
+                  "shards (/fairness)\n",
+                  options.fairness_positive);
+    if (options.curriculum.enabled) std::printf("  curriculum %s\n", describe(options.curriculum).c_str());
+    if (selection_reads_losses(options.selection)) {  // the rounds' lengths depend on whom the losses select
+      std::printf("  plan      %lld server updates; will send %s%s\n", static_cast<long long>(options.steps),
+                  federated_bytes_exact(options) ? "" : "at most ", megabytes(announced).c_str());
+    } else {
+      FederatedClock clock(options);
+      double end = 0;
+      for (std::int64_t u = 0; u < options.steps; ++u) end = clock.next().time;
+      std::printf("  plan      %lld server updates up to virtual time %.4g; will send %s in all\n",
+                  static_cast<long long>(options.steps), end, megabytes(announced).c_str());
+    }
+    std::printf("  output    %s\n", c.out.c_str());
+    std::fflush(stdout);
+  }
+
+  std::optional<Recorder> recorder;
+  open_recorder(recorder, point, c, world, placement, command);
+  recorder->set_write_budget(c.write_budget);
+  options.checkpoint_every = c.checkpoint_every;
+  options.checkpoint_path = point.checkpoint_path;
+  options.checkpoint_config = c.ini;
+  options.stop_flag = &stop_signal;
+  options.resume = point.checkpoint ? &*point.checkpoint : nullptr;
+  const std::string mode = progress_mode(c);
+  options.progress_every = progress_every(mode, options.steps);
+  const long long stop_after = test_stop_after();
+  auto report = [&](const TrainProgress& p) {
+    if (stop_after > 0 && p.step >= stop_after && !point.checkpoint) stop_signal = SIGTERM;
+    if (!root) return;
+    const double rate = p.seconds > 0 ? static_cast<double>(p.step) / p.seconds : 0;
+    const double eta = rate > 0 ? static_cast<double>(p.steps - p.step) / rate : 0;
+    std::printf(mode == "bar" ? "\r  update %lld/%lld  loss %.4f  server acc %.4f  client acc %.4f  %.1f updates/s  ETA %.0f s   "
+                              : "  update %lld/%lld  loss %.4f  server acc %.4f  client acc %.4f  %.1f updates/s  ETA %.0f s\n",
+                static_cast<long long>(p.step), static_cast<long long>(p.steps), p.mean_loss, p.merged_accuracy,
+                p.local_accuracy, rate, eta);
+    std::fflush(stdout);
+  };
+  if (root && point.checkpoint)
+    std::printf("  resume    from %s at server update %lld\n", point.checkpoint->path().c_str(),
+                static_cast<long long>(point.checkpoint->int_attribute("step")));
+  const FederatedResult result = train_federated(world, placement, options, *model, data.train, local, data.test, sgd,
+                                                 lr, &*recorder, report);
+  if (result.train.stopped) {
+    if (root) report_stopped(point, c, mode, result.updates, options.steps, "server update");
+    return exit_stopped;
+  }
+  if (root) {
+    std::error_code ec;  // the run is complete: its checkpoint is stale
+    std::filesystem::remove(point.checkpoint_path, ec);
+    if (mode == "bar") std::printf("\n");
+    std::printf("done in %.1f s: server model test accuracy %.4f (loss %.4f) at virtual time %.4g; clients' last "
+                "models %.4f\n",
+                result.train.seconds, result.train.merged_accuracy, result.train.merged_loss, result.virtual_time,
+                result.train.local_accuracy);
+    std::printf("%lld contributions in %lld server updates, staleness mean %.3g, max %lld; sent %s (announced %s); "
+                "wrote %s\n",
+                static_cast<long long>(result.contributions), static_cast<long long>(result.updates),
+                result.mean_staleness, static_cast<long long>(result.max_staleness),
+                megabytes(result.train.bytes).c_str(), megabytes(announced).c_str(), c.out.c_str());
+  }
+  const bool exact = federated_bytes_exact(options);
+  if (exact ? result.train.bytes != announced : result.train.bytes > announced)
+    throw std::logic_error("bytes sent (" + std::to_string(result.train.bytes) + ") " +
+                           (exact ? "differ from" : "exceed") + " the plan (" + std::to_string(announced) + ")");
+  return 0;
+}
+
 int run(const TrainConfig& c, const Comm& world, const std::string& command) {
   if (c.algorithm == "zo-shared-seed") return run_zo(c, world, command);
   if (is_aggregation_rule(c.algorithm)) return run_federated(c, world, command);
@@ -583,20 +667,10 @@ int run(const TrainConfig& c, const Comm& world, const std::string& command) {
   const Algorithm algorithm = parse_algorithm(c.algorithm);
   const Placement placement = placement_of(c, world);
   check_output(c.out, world);
-  const std::string checkpoint_path = c.out + ".ckpt";
-  std::string resume_file = c.resume;
-  if (c.resume == "auto") {
-    resume_file = std::filesystem::exists(checkpoint_path) ? checkpoint_path : "";
-    if (resume_file.empty() && run_finished(c.out)) {
-      if (root) std::printf("decent-train: %s already says finished = 1 and has no checkpoint: nothing to do\n", c.out.c_str());
-      return 0;
-    }
-  }
-  std::optional<CheckpointReader> checkpoint;
-  if (!resume_file.empty()) {
-    checkpoint.emplace(resume_file, c.nodes);
-    check_resume(*checkpoint, c, world);
-  }
+  const ResumePoint point(c, world);
+  if (point.nothing_to_do) return 0;
+  const std::string& checkpoint_path = point.checkpoint_path;
+  const std::optional<CheckpointReader>& checkpoint = point.checkpoint;
   watch_stop_signals();
 
   const Problem problem = load_problem(c, world, placement);
@@ -664,12 +738,8 @@ int run(const TrainConfig& c, const Comm& world, const std::string& command) {
   }
 
   std::optional<Recorder> recorder;
-  if (checkpoint) {
-    recorder.emplace(world, placement, c.out,
-                     RecorderPosition{checkpoint->int_attribute("recorder_steps"), checkpoint->int_attribute("recorder_evals"),
-                                      checkpoint->int_attribute("recorder_landscapes")});
-  } else {
-    recorder.emplace(world, placement, c.out, RunInfo{c.ini, command, c.seed});
+  open_recorder(recorder, point, c, world, placement, command);
+  if (!checkpoint) {
     recorder->write_topology(*topology);
     std::vector<std::int32_t> rounds(plan.comm_rounds.begin(), plan.comm_rounds.end());
     recorder->write_schedule(plan.comm_steps, rounds, plan.merge_steps, schedule.describe());
@@ -697,10 +767,7 @@ int run(const TrainConfig& c, const Comm& world, const std::string& command) {
   // each progress report, so a run lasts long enough to be signalled however fast the machine is.
   const char* sleep_text = std::getenv("DECENT_TEST_STEP_SLEEP_US");
   const long sleep_us = sleep_text ? std::max(0L, std::atol(sleep_text)) : 0;
-  // Test-only (tests/e2e/conformance_test.sh): DECENT_TEST_STOP_AFTER=K raises the stop flag on every rank at
-  // the first progress report at or after step K, as a signal would: a deterministic stop and checkpoint.
-  const char* stop_text = std::getenv("DECENT_TEST_STOP_AFTER");
-  const long long stop_after = stop_text ? std::atoll(stop_text) : 0;
+  const long long stop_after = test_stop_after();
   auto report = [&](const TrainProgress& p) {
     if (stop_after > 0 && p.step >= stop_after && !checkpoint) stop_signal = SIGTERM;
     if (!injected.input && injected.rank == world.rank() && p.step >= injected.step)
@@ -721,11 +788,7 @@ int run(const TrainConfig& c, const Comm& world, const std::string& command) {
   const TrainResult result = train(world, placement, options, *model, data.train, local, data.test, *topology, schedule,
                                    sgd, lr, &*recorder, report);
   if (result.stopped) {
-    if (root)
-      std::printf("%sstopped by signal %d after step %lld of %lld: checkpoint %s written, %s says finished = 0; continue "
-                  "with the same options and --resume %s\n",
-                  mode == "bar" ? "\n" : "", static_cast<int>(stop_signal), static_cast<long long>(result.steps_done),
-                  static_cast<long long>(c.steps), checkpoint_path.c_str(), c.out.c_str(), checkpoint_path.c_str());
+    if (root) report_stopped(point, c, mode, result.steps_done, c.steps, "step");
     return exit_stopped;
   }
   if (root) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -137,6 +138,7 @@ ClientSelector::ClientSelector(const ClientSelection& selection, int clients, in
   if (rounds < 1) throw std::invalid_argument("client selection: needs at least one round");
   check_client_selection(selection, clients, per_round < 1 ? clients : per_round);
   if (per_round_ < 1) per_round_ = clients;
+  pool_ = everyone(clients);
   if (selection.rule == SelectionRule::curriculum) {
     curriculum_.clients = clients;
     curriculum_.clients_per_round = per_round_;
@@ -149,13 +151,38 @@ ClientSelector::ClientSelector(const ClientSelection& selection, int clients, in
   }
 }
 
+void ClientSelector::offer(std::vector<int> online) {
+  if (selection_.rule == SelectionRule::curriculum)
+    throw std::invalid_argument("client selection: the client curriculum cannot be restricted to online clients");
+  if (online.empty()) throw std::invalid_argument("client selection: no client offered");
+  for (std::size_t j = 0; j < online.size(); ++j)
+    if (online[j] < 0 || online[j] >= clients_ || (j > 0 && online[j] <= online[j - 1]))
+      throw std::invalid_argument("client selection: offered client " + std::to_string(online[j]) + " at position " +
+                                  std::to_string(j) + " is not in [0, " + std::to_string(clients_) +
+                                  ") or not ascending");
+  pool_ = std::move(online);
+}
+
+std::vector<int> ClientSelector::from_pool(const std::vector<int>& picks) const {
+  std::vector<int> clients;
+  for (const int p : picks) clients.push_back(pool_[static_cast<std::size_t>(p)]);
+  return clients;
+}
+
 std::vector<int> ClientSelector::wanted() const {
+  const int offered = static_cast<int>(pool_.size());
   switch (selection_.rule) {
     case SelectionRule::uniform: return {};
     case SelectionRule::power_of_choice:
-      return uniform_clients(clients_, selection_.candidates,
-                             derive_seed(seed_, {candidate_stream, static_cast<std::uint64_t>(round_)}));
-    case SelectionRule::high_loss: return loss_.empty() ? everyone(clients_) : std::vector<int>{};
+      return from_pool(uniform_clients(offered, std::min(selection_.candidates, offered),
+                                       derive_seed(seed_, {candidate_stream, static_cast<std::uint64_t>(round_)})));
+    case SelectionRule::high_loss: {
+      if (loss_.empty()) return pool_;
+      std::vector<int> unknown;
+      for (const int i : pool_)
+        if (std::isnan(loss_[static_cast<std::size_t>(i)])) unknown.push_back(i);
+      return unknown;
+    }
     case SelectionRule::curriculum:
       // rand orders without scores; curr and anti read every client's score when a pass begins.
       return needs_client_scores(pass_) && selection_.order != CurriculumOrder::rand ? everyone(clients_)
@@ -172,25 +199,35 @@ std::vector<int> ClientSelector::select(std::span<const double> losses) {
   require_finite(losses);
   std::vector<int> chosen;
   switch (selection_.rule) {
-    case SelectionRule::uniform: chosen = uniform_round_clients(clients_, per_round_, seed_, round_); break;
+    case SelectionRule::uniform:
+      chosen = from_pool(uniform_round_clients(static_cast<int>(pool_.size()), per_round_, seed_, round_));
+      break;
     case SelectionRule::power_of_choice: {
-      // The m candidates with the largest loss; equal losses go to the smaller client id.
+      // The m candidates with the largest loss (all of them if fewer are online); equal losses go to the
+      // smaller client id.
       std::vector<std::size_t> order(asked.size());
       std::iota(order.begin(), order.end(), std::size_t{0});
       std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return losses[x] > losses[y]; });
-      for (int k = 0; k < per_round_; ++k) chosen.push_back(asked[order[static_cast<std::size_t>(k)]]);
+      const std::size_t take = std::min(static_cast<std::size_t>(per_round_), order.size());
+      for (std::size_t k = 0; k < take; ++k) chosen.push_back(asked[order[k]]);
       break;
     }
     case SelectionRule::high_loss: {
-      if (loss_.empty()) loss_.assign(losses.begin(), losses.end());
-      // Draws without replacement, each with probability proportional to exp(T L_i) among the clients left;
-      // exp(T (L_i - max L)) is the same distribution without overflow.
-      const double top = *std::max_element(loss_.begin(), loss_.end());
-      std::vector<double> weight(loss_.size());
+      if (loss_.empty()) loss_.assign(static_cast<std::size_t>(clients_), std::numeric_limits<double>::quiet_NaN());
+      for (std::size_t j = 0; j < asked.size(); ++j) loss_[static_cast<std::size_t>(asked[j])] = losses[j];
+      // Draws without replacement among the offered clients, each with probability proportional to exp(T L_i)
+      // among those left; exp(T (L_i - max L)) is the same distribution without overflow.
+      std::vector<bool> offered(loss_.size(), false);
+      for (const int i : pool_) offered[static_cast<std::size_t>(i)] = true;
+      double top = -std::numeric_limits<double>::infinity();
+      for (const int i : pool_) top = std::max(top, loss_[static_cast<std::size_t>(i)]);
+      std::vector<double> weight(loss_.size(), 0.0);
       std::vector<bool> picked(loss_.size(), false);
-      for (std::size_t i = 0; i < loss_.size(); ++i) weight[i] = std::exp(selection_.temperature * (loss_[i] - top));
+      for (std::size_t i = 0; i < loss_.size(); ++i)
+        if (offered[i]) weight[i] = std::exp(selection_.temperature * (loss_[i] - top));
       Rng rng(derive_seed(seed_, {high_loss_stream, static_cast<std::uint64_t>(round_)}));
-      for (int k = 0; k < per_round_; ++k) {
+      const int draws = std::min(per_round_, static_cast<int>(pool_.size()));
+      for (int k = 0; k < draws; ++k) {
         double total = 0;
         for (double w : weight) total += w;
         std::size_t pick = weight.size();
@@ -207,7 +244,7 @@ std::vector<int> ClientSelector::select(std::span<const double> losses) {
         } else {
           // Every weight left underflowed (a large T): the limit T -> inf, the largest loss left.
           for (std::size_t i = 0; i < weight.size(); ++i)
-            if (!picked[i] && (pick == weight.size() || loss_[i] > loss_[pick])) pick = i;
+            if (offered[i] && !picked[i] && (pick == weight.size() || loss_[i] > loss_[pick])) pick = i;
         }
         chosen.push_back(static_cast<int>(pick));
         picked[pick] = true;
@@ -225,6 +262,24 @@ std::vector<int> ClientSelector::select(std::span<const double> losses) {
   last_ = chosen;
   ++round_;
   return chosen;
+}
+
+void ClientSelector::restore(const SelectorState& state) {
+  const auto bad = [&](const std::string& what) {
+    return std::invalid_argument("client selection: a saved state " + what + " (" + std::to_string(clients_) +
+                                 " clients)");
+  };
+  if (state.round < 0) throw bad("has a negative round");
+  if (!state.loss.empty() && state.loss.size() != static_cast<std::size_t>(clients_)) throw bad("has other losses");
+  for (const std::vector<int>* list : {&state.pool, &state.last, &state.pass.pool})
+    for (const int c : *list)
+      if (c < 0 || c >= clients_) throw bad("names client " + std::to_string(c));
+  if (state.pool.empty()) throw bad("offers no client");
+  round_ = state.round;
+  pool_ = state.pool;
+  last_ = state.last;
+  loss_ = state.loss;
+  pass_ = state.pass;
 }
 
 std::vector<int> ClientSelector::refreshed() const {

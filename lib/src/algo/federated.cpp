@@ -2,16 +2,23 @@
 #include "core/number_text.hpp"
 
 #include "algo/denormals.hpp"
+#include "algo/stop_agreement.hpp"
+#include "io/checkpoint_rows.hpp"
 #include <algorithm>
 #include <cmath>
 #include <iterator>
 #include <limits>
+#include <map>
 #include <numeric>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
 
+#include "decent/core/error.hpp"
 #include "decent/core/random.hpp"
+#include "decent/core/version.hpp"
+#include "decent/io/checkpoint.hpp"
+#include "decent/model/gemm.hpp"
 #include "decent/io/recorder.hpp"
 #include "decent/probe/fairness.hpp"
 
@@ -22,6 +29,8 @@ using detail::number_text;
 namespace {
 
 constexpr std::int64_t max_updates = 100'000'000;     // federated_updates_within refuses more
+/// Version of the federated checkpoint layout (FederatedLoop::save; docs/reliability.md).
+constexpr std::int64_t federated_checkpoint_format = 1;
 constexpr std::uint64_t fail_stream = 0x4641494C;     // "FAIL": whether a selected client fails to return
 constexpr std::uint64_t curriculum_stream = 0x43555252;  // "CURR": a job's curriculum order and pools
 constexpr std::int64_t max_windows = 1'000'000'000;   // FedFix windows one job may span
@@ -123,8 +132,16 @@ void check_federated_options(const FederatedOptions& o, int clients) {
     for (double tau : o.durations) windows_spanned(tau, o.fedfix_dt);
   }
   if (uses_participation(o) && o.rule != AggregationRule::fedavg)
-    throw std::invalid_argument("clients-per-round, dropout and deadline apply to algorithm = fedavg (the synchronous "
-                                "rule), not " + to_string(o.rule));
+    throw std::invalid_argument("clients-per-round, dropout, deadline and availability apply to algorithm = fedavg "
+                                "(the synchronous rule), not " + to_string(o.rule));
+  if (!o.availability.always()) {
+    if (o.availability.clients() != clients)
+      throw std::invalid_argument("availability: the trace covers " + std::to_string(o.availability.clients()) +
+                                  " clients, the run has " + std::to_string(clients));
+    if (o.selection.rule == SelectionRule::curriculum)
+      throw std::invalid_argument("availability: does not combine with client-selection = curriculum (its pools "
+                                  "are passes over every client); use uniform, power-of-choice:D or high-loss:T");
+  }
   if (o.clients_per_round < 0 || o.clients_per_round > clients)
     throw std::invalid_argument("clients-per-round: " + std::to_string(o.clients_per_round) + " is outside [1, " +
                                 std::to_string(clients) + "] (the number of clients, nodes)");
@@ -138,7 +155,7 @@ void check_federated_options(const FederatedOptions& o, int clients) {
 }
 
 bool uses_participation(const FederatedOptions& o) noexcept {
-  return o.clients_per_round > 0 || o.dropout > 0 || o.deadline > 0;
+  return o.clients_per_round > 0 || o.dropout > 0 || o.deadline > 0 || !o.availability.always();
 }
 
 std::vector<int> selected_clients(const FederatedOptions& options, int clients, std::int64_t round) {
@@ -163,21 +180,70 @@ ServerUpdate FederatedClock::next(std::span<const int> selected) {
     throw std::invalid_argument("FederatedClock::next(selected): the clients of a round are chosen only by fedavg "
                                 "with participation (clients-per-round, client-selection)");
   if (selected.empty()) throw std::invalid_argument("FederatedClock::next(selected): no client selected");
-  for (std::size_t j = 0; j < selected.size(); ++j)
+  const double start = round_start();
+  for (std::size_t j = 0; j < selected.size(); ++j) {
     if (selected[j] < 0 || selected[j] >= clients() || (j > 0 && selected[j] <= selected[j - 1]))
       throw std::invalid_argument("FederatedClock::next(selected): client " + std::to_string(selected[j]) +
                                   " at position " + std::to_string(j) + " is not in [0, " +
                                   std::to_string(clients()) + ") or not ascending");
+    if (!options_.availability.online(selected[j], start))
+      throw std::invalid_argument("FederatedClock::next(selected): client " + std::to_string(selected[j]) +
+                                  " is offline when round " + std::to_string(index_) + " starts at " +
+                                  number_text(start));
+  }
   return participation_round(std::vector<int>(selected.begin(), selected.end()));
+}
+
+ClockState FederatedClock::state() const { return {index_, version_, sent_, returns_, round_end_}; }
+
+void FederatedClock::restore(const ClockState& state) {
+  const std::size_t n = tau_.size();
+  if (state.version.size() != n || state.sent.size() != n || state.returns.size() != n || state.index < 0)
+    throw std::invalid_argument("FederatedClock::restore: a state of " + std::to_string(state.version.size()) +
+                                " clients at update " + std::to_string(state.index) + " for a clock of " +
+                                std::to_string(n) + " clients");
+  index_ = state.index;
+  version_ = state.version;
+  sent_ = state.sent;
+  returns_ = state.returns;
+  round_end_ = state.round_end;
+}
+
+double FederatedClock::round_start() const {
+  const Availability& trace = options_.availability;
+  if (trace.always()) return round_end_;
+  double start = std::numeric_limits<double>::infinity();
+  for (int i = 0; i < clients(); ++i) start = std::min(start, trace.next_online(i, round_end_));
+  if (!std::isfinite(start))
+    throw input_error("availability: no client of '" + trace.source() + "' is online at or after virtual time " +
+                      number_text(round_end_) + ", when round " + std::to_string(index_) +
+                      " would start: extend the trace or lower steps");
+  return start;
+}
+
+std::vector<int> FederatedClock::online() const {
+  return options_.availability.online_at(clients(), round_start());
+}
+
+std::vector<int> FederatedClock::sample_round() const {
+  const std::vector<int> candidates = online();
+  const std::vector<int> picks = uniform_round_clients(static_cast<int>(candidates.size()),
+                                                       options_.clients_per_round, options_.seed, index_);
+  std::vector<int> sample;
+  for (const int p : picks) sample.push_back(candidates[static_cast<std::size_t>(p)]);
+  return sample;
 }
 
 ServerUpdate FederatedClock::participation_round(std::vector<int> selected) {
   // The selected clients start together; the server waits for the slowest of them, at most the deadline.
-  // Weights 1/|returned| over the clients that returned in time.
+  // Weights 1/|returned| over the clients that returned in time, failed to return by chance (dropout), or
+  // went offline before their job ended (availability).
   ServerUpdate update;
   update.index = index_;
   update.selected = std::move(selected);
-  const double start = round_end_;
+  const double start = round_start();
+  update.online = options_.availability.always() ? clients()
+                                                  : static_cast<int>(options_.availability.online_at(clients(), start).size());
   double wait = 0;
   std::vector<int> returned;
   for (const int i : update.selected) {
@@ -187,7 +253,8 @@ ServerUpdate FederatedClock::participation_round(std::vector<int> selected) {
     const auto round = static_cast<std::uint64_t>(index_), client = static_cast<std::uint64_t>(i);
     Rng fate(derive_seed(options_.seed, {fail_stream, round, client}));
     const bool failed = options_.dropout > 0 && fate.uniform() < options_.dropout;
-    if (late || failed) update.dropped.push_back(i);
+    const bool gone = !options_.availability.online_throughout(i, start, start + tau);
+    if (late || failed || gone) update.dropped.push_back(i);
     else returned.push_back(i);
   }
   update.time = round_end_ = start + wait;
@@ -210,7 +277,7 @@ ServerUpdate FederatedClock::next() {
         if (selection_reads_losses(options_.selection))
           throw std::logic_error("FederatedClock::next: client-selection = " + to_string(options_.selection) +
                                  " chooses a round's clients from their losses; call next(selected)");
-        return participation_round(selected_clients(options_, n, index_));
+        return participation_round(sample_round());
       }
       // Every round starts together and lasts as long as the slowest client; times are exact multiples.
       const double slowest = *std::max_element(tau_.begin(), tau_.end());
@@ -276,7 +343,8 @@ std::int64_t federated_updates_within(const FederatedOptions& options, double ti
 }
 
 bool federated_bytes_exact(const FederatedOptions& options) noexcept {
-  return !selection_reads_losses(options.selection) || (options.dropout == 0 && options.deadline == 0);
+  return !selection_reads_losses(options.selection) ||
+         (options.dropout == 0 && options.deadline == 0 && options.availability.always());
 }
 
 std::uint64_t federated_bytes(const FederatedOptions& options, Eigen::Index parameter_count) {
@@ -337,7 +405,8 @@ public:
         sgd_(sgd), lr_(lr), recorder_(recorder), dim_(model.parameter_count()), n_(placement.nodes()),
         first_(placement.first(comm.rank())), count_(placement.count(comm.rank())),
         server_((check_federated_options(options, n_), options.server_optimizer), options.server_lr, options.steps,
-                model.parameter_count()) {
+                model.parameter_count()),
+        clock_(options), stop_(comm, options.stop_flag) {
     if (placement.ranks() != comm.size())
       throw std::invalid_argument("train_federated: placement is for " + std::to_string(placement.ranks()) +
                                   " ranks, not " + std::to_string(comm.size()));
@@ -374,29 +443,37 @@ public:
     contribution_.resize(dim_);
     sum_.resize(dim_);
     result_.train.merged_accuracy = result_.train.local_accuracy = std::numeric_limits<double>::quiet_NaN();
+    if (options.checkpoint_every < 0)
+      throw std::invalid_argument("checkpoint-every must be >= 0, got " + std::to_string(options.checkpoint_every));
+    if ((options.checkpoint_every > 0 || options.stop_flag) && options.checkpoint_path.empty())
+      throw std::invalid_argument("train_federated: checkpoints (checkpoint_every or stop_flag) need a checkpoint_path");
+    if (options.resume) load(*options.resume);
   }
 
   FederatedResult run(const std::function<void(const TrainProgress&)>& progress) {
-    start_ = MPI_Wtime();
+    start_ = MPI_Wtime() - elapsed_before_;  // a resumed run's clock goes on
     const std::int64_t steps = options_.steps;
-    if (recorder_) describe_run();
+    const bool resumed = first_update_ > 0;  // then the jobs in flight and the file's header are restored
+    if (recorder_ && !resumed) describe_run();
     const bool sampled = uses_participation(options_);
     const auto run_round_jobs = [&](std::int64_t round) {  // participation: the round's selected clients start
       select_round(round);
       for (const int client : next_selected_)
         if (placement_.owner(client) == comm_.rank()) run_job(client - first_, round);
     };
-    if (sampled) run_round_jobs(0);
-    else
-      for (int k = 0; k < count_; ++k) run_job(k, 0);
+    if (!resumed) {
+      if (sampled) run_round_jobs(0);
+      else
+        for (int k = 0; k < count_; ++k) run_job(k, 0);
+    }
     const auto message = static_cast<std::uint64_t>(dim_) * sizeof(float);
     // theta^0 to every client; with participation every round counts its own downloads.
-    std::uint64_t bytes = sampled ? 0 : static_cast<std::uint64_t>(n_) * message;
-    FederatedClock clock(options_);
+    std::uint64_t bytes = sampled || resumed ? 0 : static_cast<std::uint64_t>(n_) * message;
+    FederatedClock& clock = clock_;
     TrainProgress report;
     report.steps = steps;
-    std::int64_t staleness_sum = 0;
-    for (std::int64_t u = 0; u < steps; ++u) {
+    std::int64_t& staleness_sum = staleness_sum_;
+    for (std::int64_t u = first_update_; u < steps; ++u) {
       const ServerUpdate update = sampled ? clock.next(next_selected_) : clock.next();
       const std::vector<int> scored = std::move(round_scored_);  // before the next round's selection
       const std::size_t refreshed = round_refreshed_;
@@ -411,6 +488,7 @@ public:
       }
       const auto returned = static_cast<std::uint64_t>(update.contributions.size());
       if (sampled) {
+        round_online_.push_back(update.online);
         bytes += selector_ ? selection_bytes(scored, update.selected, refreshed, returned, message)
                            : (update.selected.size() + returned) * message;
         for (const int client : update.selected) {
@@ -447,7 +525,18 @@ public:
         report.seconds = MPI_Wtime() - start_;
         progress(report);
       }
+      if (last) break;
+      const bool stop = stop_.agreed();
+      if (stop || (options_.checkpoint_every > 0 && (u + 1) % options_.checkpoint_every == 0)) save(u + 1);
+      if (stop) {
+        result_.train.stopped = true;
+        result_.train.steps_done = result_.updates = u + 1;
+        result_.train.seconds = MPI_Wtime() - start_;
+        return result_;
+      }
     }
+    stop_.finish();
+    result_.train.steps_done = steps;
     result_.updates = steps;
     result_.mean_staleness =
         result_.contributions ? static_cast<double>(staleness_sum) / static_cast<double>(result_.contributions) : 0;
@@ -491,9 +580,10 @@ private:
   /// rule asks for, measured under the current theta and recorded.
   void select_round(std::int64_t round) {
     if (!selector_) {
-      next_selected_ = selected_clients(options_, n_, round);
+      next_selected_ = clock_.sample_round();
       return;
     }
+    if (!options_.availability.always()) selector_->offer(clock_.online());
     round_scored_ = selector_->wanted();
     const std::vector<double> losses = client_losses(round, round_scored_);
     next_selected_ = selector_->select(losses);
@@ -617,6 +707,8 @@ private:
       recorder_->write_group_attribute("federated", "dropout", options_.dropout);
       recorder_->write_group_attribute("federated", "deadline", options_.deadline);
       recorder_->write_group_attribute("federated", "client_selection", to_string(options_.selection));
+      if (!options_.availability.always())
+        recorder_->write_group_attribute("federated", "availability", options_.availability.source());
     }
     if (options_.fairness_positive >= 0) {
       recorder_->write_group_attribute("fairness", "positive_class", static_cast<double>(options_.fairness_positive));
@@ -632,16 +724,19 @@ private:
       recorder_->write_group_attribute("federated", "pacing_b", c.b);
     }
     recorder_->append_series("federated", "client_time", std::span<const double>(options_.durations));
+    written_["federated/client_time"] = static_cast<std::int64_t>(options_.durations.size());
   }
 
   /// Collective: appends the buffered per-update, per-contribution and per-eval series under /federated.
   void write_series() {
     const auto ints = [&](const char* name, std::vector<std::int64_t>& v) {
       recorder_->append_series("federated", name, std::span<const std::int64_t>(v));
+      written_[std::string("federated/") + name] += static_cast<std::int64_t>(v.size());
       v.clear();
     };
     const auto doubles = [&](const char* name, std::vector<double>& v) {
       recorder_->append_series("federated", name, std::span<const double>(v));
+      written_[std::string("federated/") + name] += static_cast<std::int64_t>(v.size());
       v.clear();
     };
     doubles("time", update_time_);
@@ -657,6 +752,7 @@ private:
       ints("participant_update", p_update_);
       ints("participant_client", p_client_);
       ints("participant_returned", p_returned_);
+      if (!options_.availability.always()) ints("online", round_online_);
     }
     if (selector_) {
       ints("selection_update", s_update_);
@@ -667,6 +763,7 @@ private:
     doubles("eval_wall_s", eval_wall_);
     if (options_.fairness_positive >= 0) {
       recorder_->append_series("fairness", "step", std::span<const std::int64_t>(f_step_));
+      written_["fairness/step"] += static_cast<std::int64_t>(f_step_.size());
       f_step_.clear();
       for (const auto& [name, series] :
            {std::pair{"unique", &f_unique_}, {"redundant", &f_redundant_}, {"synergistic", &f_synergistic_},
@@ -674,6 +771,7 @@ private:
             {"mi_client", &f_mi_client_}, {"statistical_parity", &f_parity_}, {"local_parity", &f_local_parity_},
             {"counts", &f_counts_}}) {
         recorder_->append_series("fairness", name, std::span<const double>(*series));
+        written_[std::string("fairness/") + name] += static_cast<std::int64_t>(series->size());
         series->clear();
       }
     }
@@ -766,6 +864,205 @@ private:
     f_counts_.insert(f_counts_.end(), counts.begin(), counts.end());
   }
 
+  /// Collective: the complete state before update `next` (docs/reliability.md), after checking the jobs were
+  /// finite, with every buffered series written and the file flushed, so it holds exactly the updates before it.
+  void save(std::int64_t next) {
+    check_divergence();
+    if (recorder_) {
+      write_series();
+      recorder_->flush();
+    }
+    const RecorderPosition at = recorder_ ? recorder_->position() : RecorderPosition{};
+    CheckpointWriter w(comm_, placement_, options_.checkpoint_path);
+    w.attribute("format", federated_checkpoint_format);
+    w.attribute("decent_version", version());
+    w.attribute("git_commit", git_commit());
+    w.attribute("gemm", gemm_info().description);
+    w.attribute("config", options_.checkpoint_config);
+    w.attribute("algorithm", to_string(options_.rule));
+    w.attribute("n_nodes", static_cast<std::int64_t>(n_));
+    w.attribute("n_ranks", static_cast<std::int64_t>(placement_.ranks()));
+    w.attribute("dim", static_cast<std::int64_t>(dim_));
+    w.attribute("step", next);
+    w.attribute("elapsed_seconds", MPI_Wtime() - start_);
+    const TrainResult& r = result_.train;
+    w.attribute("bytes", static_cast<std::int64_t>(r.bytes));
+    w.attribute("merged_loss", r.merged_loss);
+    w.attribute("merged_accuracy", r.merged_accuracy);
+    w.attribute("local_accuracy", r.local_accuracy);
+    w.attribute("consensus_distance", r.consensus_distance);
+    w.attribute("contributions", result_.contributions);
+    w.attribute("virtual_time", result_.virtual_time);
+    w.attribute("max_staleness", result_.max_staleness);
+    w.attribute("staleness_sum", staleness_sum_);
+    w.attribute("recorder_steps", at.steps);
+    w.attribute("recorder_evals", at.evals);
+    w.attribute("recorder_landscapes", at.landscapes);
+    // The file's series and their lengths, to cut them back to on resume.
+    std::string names;
+    std::vector<std::int64_t> rows;
+    for (const auto& [name, count] : written_) {
+      names += (names.empty() ? "" : "\n") + name;
+      rows.push_back(count);
+    }
+    w.attribute("series", names);
+    put(w, "series_rows", rows);
+    // The server: its model, its optimizer, its clock and its selection.
+    w.shared<float>("theta", std::span<const float>(theta_.data(), static_cast<std::size_t>(dim_)));
+    const Eigen::VectorXd &m = server_.first_moment(), &v = server_.second_moment();
+    put(w, "server_m", std::vector<double>(m.data(), m.data() + m.size()));
+    put(w, "server_v", std::vector<double>(v.data(), v.data() + v.size()));
+    w.attribute("server_steps", server_.steps());
+    put(w, "last_loss", std::vector<double>(last_loss_.begin(), last_loss_.end()));
+    const ClockState clock = clock_.state();
+    w.attribute("clock_index", clock.index);
+    w.attribute("clock_round_end", clock.round_end);
+    put(w, "clock_version", clock.version);
+    put(w, "clock_sent", clock.sent);
+    put(w, "clock_returns", clock.returns);
+    put(w, "next_selected", ints(next_selected_));
+    put(w, "round_scored", ints(round_scored_));
+    w.attribute("round_refreshed", static_cast<std::int64_t>(round_refreshed_));
+    if (selector_) {
+      const SelectorState state = selector_->state();
+      w.attribute("selector_round", state.round);
+      put(w, "selector_pool", ints(state.pool));
+      put(w, "selector_last", ints(state.last));
+      put(w, "selector_loss", state.loss);
+      w.attribute("selector_passes", static_cast<std::int64_t>(state.pass.passes));
+      w.attribute("selector_updates", static_cast<std::int64_t>(state.pass.updates));
+      w.attribute("selector_position", static_cast<std::int64_t>(state.pass.position));
+      put(w, "selector_pass_pool", ints(state.pass.pool));
+    }
+    // This rank's clients: the job in flight, the last returned model, the sampler and the dropout stream.
+    const auto count = static_cast<std::size_t>(count_), dim = static_cast<std::size_t>(dim_);
+    detail::save_vectors(w, "client_local", count, dim, [&](int k) -> const Eigen::VectorXf& { return local_[static_cast<std::size_t>(k)]; });
+    detail::save_vectors(w, "client_delta", count, dim, [&](int k) -> const Eigen::VectorXf& { return delta_[static_cast<std::size_t>(k)]; });
+    detail::save_vectors(w, "client_returned", count, dim, [&](int k) -> const Eigen::VectorXf& { return returned_[static_cast<std::size_t>(k)]; });
+    w.node_rows<float>("client_job_loss", 1, job_loss_);
+    std::vector<std::uint64_t> batches;
+    for (const Sampler& sampler : samplers_) batches.push_back(sampler.state().batches);
+    w.node_rows<std::uint64_t>("client_sampler_batches", 1, batches);
+    detail::save_rngs(w, "client_dropout_rng", count, [&](int k) -> const Rng& { return dropout_[static_cast<std::size_t>(k)]; });
+    w.commit();
+  }
+
+  /// Restores what save() wrote (every rank reads its own clients' rows) and cuts the file's series back.
+  void load(const CheckpointReader& r) {
+    const auto fail = [&](const std::string& what) { throw checkpoint_error("checkpoint '" + r.path() + "': " + what); };
+    if (r.int_attribute("format") != federated_checkpoint_format)
+      fail("layout version " + std::to_string(r.int_attribute("format")) + ", this build reads federated version " +
+           std::to_string(federated_checkpoint_format));
+    if (r.string_attribute("algorithm") != to_string(options_.rule))
+      fail("written by algorithm " + r.string_attribute("algorithm") + ", not " + to_string(options_.rule));
+    if (r.int_attribute("n_nodes") != n_ || r.int_attribute("dim") != static_cast<std::int64_t>(dim_))
+      fail("holds " + std::to_string(r.int_attribute("n_nodes")) + " clients of " +
+           std::to_string(r.int_attribute("dim")) + " parameters, this run has " + std::to_string(n_) + " of " +
+           std::to_string(dim_));
+    first_update_ = r.int_attribute("step");
+    if (first_update_ < 1 || first_update_ >= options_.steps)
+      fail("its update " + std::to_string(first_update_) + " is not inside this run of " +
+           std::to_string(options_.steps) + " updates");
+    elapsed_before_ = r.double_attribute("elapsed_seconds");
+    TrainResult& t = result_.train;
+    t.bytes = static_cast<std::uint64_t>(r.int_attribute("bytes"));
+    t.merged_loss = r.double_attribute("merged_loss");
+    t.merged_accuracy = r.double_attribute("merged_accuracy");
+    t.local_accuracy = r.double_attribute("local_accuracy");
+    t.consensus_distance = r.double_attribute("consensus_distance");
+    result_.contributions = r.int_attribute("contributions");
+    result_.virtual_time = r.double_attribute("virtual_time");
+    result_.max_staleness = r.int_attribute("max_staleness");
+    staleness_sum_ = r.int_attribute("staleness_sum");
+    const std::vector<float> theta = r.shared<float>("theta");
+    if (theta.size() != static_cast<std::size_t>(dim_)) fail("theta has " + std::to_string(theta.size()) + " entries");
+    theta_ = Eigen::Map<const Eigen::VectorXf>(theta.data(), dim_);
+    const std::vector<double> m = take<double>(r, "server_m"), v = take<double>(r, "server_v");
+    try {
+      server_.restore(Eigen::Map<const Eigen::VectorXd>(m.data(), static_cast<Eigen::Index>(m.size())),
+                      Eigen::Map<const Eigen::VectorXd>(v.data(), static_cast<Eigen::Index>(v.size())),
+                      r.int_attribute("server_steps"));
+    } catch (const std::invalid_argument& e) {
+      fail(e.what());
+    }
+    const std::vector<double> last = take<double>(r, "last_loss");
+    if (last.size() != last_loss_.size()) fail("last_loss has " + std::to_string(last.size()) + " entries");
+    std::copy(last.begin(), last.end(), last_loss_.begin());
+    try {
+      clock_.restore({r.int_attribute("clock_index"), take<std::int64_t>(r, "clock_version"),
+                      take<double>(r, "clock_sent"), take<double>(r, "clock_returns"),
+                      r.double_attribute("clock_round_end")});
+      next_selected_ = narrow(take<std::int64_t>(r, "next_selected"));
+      round_scored_ = narrow(take<std::int64_t>(r, "round_scored"));
+      round_refreshed_ = static_cast<std::size_t>(r.int_attribute("round_refreshed"));
+      if (selector_) {
+        SelectorState state;
+        state.round = r.int_attribute("selector_round");
+        state.pool = narrow(take<std::int64_t>(r, "selector_pool"));
+        state.last = narrow(take<std::int64_t>(r, "selector_last"));
+        state.loss = take<double>(r, "selector_loss");
+        state.pass.passes = static_cast<std::uint64_t>(r.int_attribute("selector_passes"));
+        state.pass.updates = static_cast<Eigen::Index>(r.int_attribute("selector_updates"));
+        state.pass.position = static_cast<std::size_t>(r.int_attribute("selector_position"));
+        state.pass.pool = narrow(take<std::int64_t>(r, "selector_pass_pool"));
+        selector_->restore(state);
+      }
+    } catch (const checkpoint_error&) {
+      throw;
+    } catch (const std::invalid_argument& e) {
+      fail(e.what());
+    }
+    const auto dim = static_cast<std::size_t>(dim_);
+    for (int k = 0; k < count_; ++k) {
+      const auto s = static_cast<std::size_t>(k);
+      const int client = first_ + k;
+      detail::load_vector(r, "client_local", client, dim, local_[s]);
+      detail::load_vector(r, "client_delta", client, dim, delta_[s]);
+      detail::load_vector(r, "client_returned", client, dim, returned_[s]);
+      job_loss_[s] = r.node_row<float>("client_job_loss", client, 1)[0];
+      samplers_[s].restore({r.node_row<std::uint64_t>("client_sampler_batches", client, 1)[0]});
+      detail::load_rng(r, "client_dropout_rng", client, dropout_[s]);
+    }
+    // The series, cut back to the checkpoint (a run that went on after it may have written more).
+    const std::string names = r.string_attribute("series");
+    const std::vector<std::int64_t> rows = take<std::int64_t>(r, "series_rows");
+    std::size_t begin = 0, j = 0;
+    while (begin < names.size() && j < rows.size()) {
+      const std::size_t end = std::min(names.find('\n', begin), names.size());
+      const std::string path = names.substr(begin, end - begin);
+      const std::size_t slash = path.find('/');
+      if (slash == std::string::npos) fail("series name '" + path + "' has no group");
+      written_[path] = rows[j];
+      if (recorder_) recorder_->cut_series(path.substr(0, slash), path.substr(slash + 1), rows[j]);
+      begin = end + 1;
+      ++j;
+    }
+    if (j != rows.size()) fail("names " + std::to_string(j) + " series for " + std::to_string(rows.size()) + " lengths");
+  }
+
+  /// A possibly empty vector as a shared dataset NAME with its length in the attribute NAME_size.
+  template <class T>
+  static void put(CheckpointWriter& w, const std::string& name, const std::vector<T>& values) {
+    w.attribute(name + "_size", static_cast<std::int64_t>(values.size()));
+    if (!values.empty()) w.shared<T>(name, std::span<const T>(values));
+  }
+  template <class T>
+  static std::vector<T> take(const CheckpointReader& r, const std::string& name) {
+    return r.int_attribute(name + "_size") == 0 ? std::vector<T>{} : r.shared<T>(name);
+  }
+  static std::vector<std::int64_t> ints(const std::vector<int>& values) {
+    return std::vector<std::int64_t>(values.begin(), values.end());
+  }
+  static std::vector<int> narrow(const std::vector<std::int64_t>& values) {
+    std::vector<int> out;
+    for (const std::int64_t value : values) {
+      if (value < 0 || value > std::numeric_limits<int>::max())
+        throw std::invalid_argument("a client id " + std::to_string(value) + " out of range");
+      out.push_back(static_cast<int>(value));
+    }
+    return out;
+  }
+
   std::vector<double> gather(const std::vector<double>& mine) const {
     return comm_.size() > 1 ? comm_.allgatherv(std::span<const double>(mine)) : mine;
   }
@@ -813,6 +1110,7 @@ private:
   Eigen::Index dim_;
   int n_, first_, count_;
   ServerOptimizer server_;                  // applies the aggregated update to theta
+  FederatedClock clock_;                    // which clients each update aggregates, and when
   double start_ = 0;
   Eigen::VectorXf theta_;                   // the server model, the same on every rank
   std::vector<Sampler> samplers_;           // this rank's clients
@@ -831,6 +1129,7 @@ private:
   std::vector<double> update_time_, c_weight_, c_sent_, c_return_, eval_time_, eval_wall_;
   std::vector<std::int64_t> update_size_, c_update_, c_client_, c_version_, c_staleness_;
   std::vector<std::int64_t> p_update_, p_client_, p_returned_;  // participation: every selected client per round
+  std::vector<std::int64_t> round_online_;   // participation: clients online at each round's start
   std::vector<std::int64_t> s_update_, s_client_;  // every loss a selection rule read: its round and client
   std::vector<double> s_loss_;
   std::optional<ClientSelector> selector_;         // a loss-reading selection rule
@@ -841,6 +1140,11 @@ private:
   std::vector<int> next_selected_;                 // the clients of the round about to be aggregated
   std::vector<int> round_scored_;                  // the clients that round scored before selecting
   std::size_t round_refreshed_ = 0;                // the losses it refreshed after selecting
+  std::int64_t staleness_sum_ = 0;                 // over every contribution so far
+  std::map<std::string, std::int64_t> written_;    // rows written to each /group/series (checkpoints)
+  std::int64_t first_update_ = 0;                  // > 0 when resumed from a checkpoint
+  double elapsed_before_ = 0;                      // seconds the run had taken before the checkpoint
+  detail::StopAgreement stop_;                     // the ranks' agreement to stop on a signal
 };
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include "algo/denormals.hpp"
 #include "algo/progress.hpp"
+#include "algo/stop_agreement.hpp"
+#include "io/checkpoint_rows.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -138,7 +140,8 @@ public:
         dim_(static_cast<std::size_t>(model.parameter_count())),
         gossip_(comm, placement, dim_),
         random_(dynamic_cast<const RandomTopology*>(&topology)),
-        profile_drives_budget_(schedule.profile().has_value() && schedule.options().profile_target == "budget") {
+        profile_drives_budget_(schedule.profile().has_value() && schedule.options().profile_target == "budget"),
+        stop_(comm, options.stop_flag) {
     const int count = gossip_.local_count();
     if (static_cast<int>(shards.size()) != count)
       throw std::invalid_argument("train: " + std::to_string(shards.size()) + " shards for " + std::to_string(count) +
@@ -183,14 +186,9 @@ public:
                              derive_seed(options.seed, {sampler_stream, node}));
       dropout_.emplace_back(derive_seed(options.seed, {dropout_stream, node}));
     }
-    if (options.stop_flag) stop_comm_ = comm.dup();
     if (options.resume) load(*options.resume);
   }
 
-  ~Loop() {
-    // A stop agreement still in flight (an exception left the loop): complete it, as every rank posted it.
-    if (stop_request_ != MPI_REQUEST_NULL) MPI_Wait(&stop_request_, MPI_STATUS_IGNORE);
-  }
   Loop(const Loop&) = delete;
   Loop& operator=(const Loop&) = delete;
 
@@ -253,7 +251,7 @@ public:
         return result_;
       }
     }
-    if (stop_request_ != MPI_REQUEST_NULL) MPI_Wait(&stop_request_, MPI_STATUS_IGNORE);
+    stop_.finish();
     result_.steps_done = steps;
     const Consensus final_state = consensus(comm_, placement_.nodes(), x());
     result_.merged_params = final_state.mean.cast<float>();
@@ -410,65 +408,17 @@ private:
   }
 
   /// Collective (when a stop flag is watched), every stop_check_every steps: true if some rank's flag was set
-  /// when the previous agreement was posted. Posts the next one otherwise; every rank completes them in the
-  /// same order, at the same steps.
-  bool stop_agreed() {
-    if (!options_.stop_flag) return false;
-    if (stop_request_ != MPI_REQUEST_NULL) {
-      DECENT_MPI(MPI_Wait, &stop_request_, MPI_STATUS_IGNORE);
-      if (stop_any_ != 0) return true;
-    }
-    stop_mine_ = *options_.stop_flag != 0 ? 1 : 0;
-    DECENT_MPI(MPI_Iallreduce, &stop_mine_, &stop_any_, 1, MPI_INT, MPI_MAX, stop_comm_->native(), &stop_request_);
-    return false;
-  }
+  /// when the previous agreement was posted (detail::StopAgreement).
+  bool stop_agreed() { return stop_.agreed(); }
 
-  /// Local vectors (each empty or dim long) as node rows, with their lengths in NAME_size.
   template <class Get>
   void save_vectors(CheckpointWriter& w, const std::string& name, Get&& get) const {
-    const std::size_t count = samplers_.size();
-    std::vector<float> rows(count * dim_, 0.0f);
-    std::vector<std::int64_t> sizes(count);
-    for (std::size_t k = 0; k < count; ++k) {
-      const Eigen::VectorXf& v = get(static_cast<int>(k));
-      sizes[k] = v.size();
-      if (v.size()) Eigen::Map<Eigen::VectorXf>(rows.data() + k * dim_, static_cast<Eigen::Index>(dim_)) = v;
-    }
-    w.node_rows<float>(name, dim_, rows);
-    w.node_rows<std::int64_t>(name + "_size", 1, sizes);
+    detail::save_vectors(w, name, samplers_.size(), dim_, get);
   }
-
-  static void load_vector(const CheckpointReader& r, const std::string& name, int node, std::size_t dim,
-                          Eigen::VectorXf& out) {
-    const std::int64_t size = r.node_row<std::int64_t>(name + "_size", node, 1)[0];
-    if (size == 0) {
-      out.resize(0);
-      return;
-    }
-    if (size != static_cast<std::int64_t>(dim))
-      throw checkpoint_error("checkpoint '" + r.path() + "': " + name + " of node " + std::to_string(node) + " has " +
-                             std::to_string(size) + " entries, expected " + std::to_string(dim));
-    const std::vector<float> row = r.node_row<float>(name, node, dim);
-    out = Eigen::Map<const Eigen::VectorXf>(row.data(), static_cast<Eigen::Index>(dim));
-  }
-
   template <class Get>
   void save_rngs(CheckpointWriter& w, const std::string& name, Get&& rng) const {
-    std::vector<std::uint64_t> words;
-    for (std::size_t k = 0; k < samplers_.size(); ++k) {
-      const auto state = rng(static_cast<int>(k)).state();
-      words.insert(words.end(), state.begin(), state.end());
-    }
-    w.node_rows<std::uint64_t>(name, 6, words);
+    detail::save_rngs(w, name, samplers_.size(), rng);
   }
-
-  static void load_rng(const CheckpointReader& r, const std::string& name, int node, Rng& rng) {
-    const std::vector<std::uint64_t> words = r.node_row<std::uint64_t>(name, node, 6);
-    std::array<std::uint64_t, 6> state{};
-    std::copy(words.begin(), words.end(), state.begin());
-    rng.restore(state);
-  }
-
   /// Collective: writes the complete state before step `next` (docs/reliability.md) after checking it is
   /// finite, with the recorder flushed so the file holds exactly the steps before `next`.
   void save(std::int64_t next, double elapsed) {
@@ -562,18 +512,18 @@ private:
       const std::vector<float> row = r.node_row<float>("x", node, dim_);
       x().col(col) = Eigen::Map<const Eigen::VectorXf>(row.data(), static_cast<Eigen::Index>(dim_));
       states_[k].steps = r.node_row<std::int64_t>("sgd_steps", node, 1)[0];
-      load_vector(r, "sgd_momentum", node, dim_, states_[k].momentum);
+      detail::load_vector(r, "sgd_momentum", node, dim_, states_[k].momentum);
       samplers_[k].restore({r.node_row<std::uint64_t>("sampler_batches", node, 1)[0]});
-      load_rng(r, "dropout_rng", node, dropout_[k]);
+      detail::load_rng(r, "dropout_rng", node, dropout_[k]);
       if (server_) {
         FeedbackState& state = server_->state(static_cast<int>(k));
         state.steps = r.node_row<std::int64_t>("feedback_steps", node, 1)[0];
-        load_vector(r, "feedback_error", node, dim_, state.error);
-        load_vector(r, "feedback_estimate", node, dim_, state.estimate);
-        load_vector(r, "feedback_momentum", node, dim_, state.momentum);
-        load_rng(r, "feedback_rng", node, server_->rng(static_cast<int>(k)));
+        detail::load_vector(r, "feedback_error", node, dim_, state.error);
+        detail::load_vector(r, "feedback_estimate", node, dim_, state.estimate);
+        detail::load_vector(r, "feedback_momentum", node, dim_, state.momentum);
+        detail::load_rng(r, "feedback_rng", node, server_->rng(static_cast<int>(k)));
       }
-      if (choco_) load_rng(r, "choco_rng", node, choco_->rng(static_cast<int>(k)));
+      if (choco_) detail::load_rng(r, "choco_rng", node, choco_->rng(static_cast<int>(k)));
     }
     if (server_) {
       const std::vector<double> estimate = r.shared<double>("server_estimate");
@@ -620,9 +570,7 @@ private:
   bool bad_parameters_ = false;    // the first bad value found was a parameter, not a loss
   std::int64_t first_step_ = 0;    // > 0 when resumed from a checkpoint
   double elapsed_before_ = 0;      // seconds the run had taken before the checkpoint
-  std::optional<Comm> stop_comm_;  // the stop agreement's own communicator (when a stop flag is watched)
-  MPI_Request stop_request_ = MPI_REQUEST_NULL;
-  int stop_mine_ = 0, stop_any_ = 0;
+  detail::StopAgreement stop_;     // the ranks' agreement to stop on a signal
   TrainResult result_;
 };
 

@@ -409,10 +409,11 @@ void Recorder::finish(std::span<const float> merged_params) {
 
 namespace {
 
-/// The group /name, created on first use and kept open in `open`.
+/// The group /name, created on first use (or opened, in a resumed file) and kept open in `open`.
 hid_t extra_group(std::map<std::string, h5::Id>& open, hid_t file, const std::string& name) {
   auto it = open.find(name);
-  if (it == open.end()) it = open.emplace(name, h5::create_group(file, name)).first;
+  if (it == open.end())
+    it = open.emplace(name, h5::exists(file, name) ? h5::open_group(file, name) : h5::create_group(file, name)).first;
   return it->second.get();
 }
 
@@ -421,12 +422,35 @@ void append_extra(std::map<std::string, h5::Id>& open, hid_t file, const std::st
                   std::span<const T> values) {
   const std::string path = group + "/" + name;
   auto it = open.find(path);
-  if (it == open.end())
-    it = open.emplace(path, h5::create_extendible<T>(extra_group(open, file, group), name, {}, 1024)).first;
+  if (it == open.end()) {
+    const hid_t parent = extra_group(open, file, group);
+    it = open.emplace(path, h5::exists(parent, name) ? h5::open_dataset(parent, name)
+                                                     : h5::create_extendible<T>(parent, name, {}, 1024)).first;
+  }
   if (!values.empty()) h5::append_rows<T>(it->second.get(), values, values.size());
 }
 
 }  // namespace
+
+void Recorder::cut_series(const std::string& group, const std::string& name, std::int64_t rows) {
+  Impl& m = *impl_;
+  on_root<input_error>(m.comm, [&] {
+    const hid_t file = m.file.get();
+    const std::string path = group + "/" + name;
+    if (!h5::exists(file, group) || !h5::exists(extra_group(m.extra, file, group), name)) {
+      if (rows == 0) return;
+      throw input_error("resume: '" + m.path + "' has no /" + path + ", the checkpoint expects " +
+                        std::to_string(rows) + " rows");
+    }
+    auto it = m.extra.find(path);
+    if (it == m.extra.end()) it = m.extra.emplace(path, h5::open_dataset(extra_group(m.extra, file, group), name)).first;
+    const auto held = static_cast<std::int64_t>(h5::shape(it->second.get()).at(0));
+    if (held < rows)
+      throw input_error("resume: '" + m.path + "' holds " + std::to_string(held) + " rows of /" + path +
+                        ", the checkpoint expects at least " + std::to_string(rows));
+    h5::set_rows(it->second.get(), static_cast<hsize_t>(rows));
+  });
+}
 
 void Recorder::append_series(const std::string& group, const std::string& name, std::span<const double> values) {
   Impl& m = *impl_;

@@ -114,4 +114,15 @@ void ServerOptimizer::apply(Eigen::VectorXf& theta, const Eigen::VectorXd& delta
   }
 }
 
+void ServerOptimizer::restore(const Eigen::VectorXd& first, const Eigen::VectorXd& second, std::int64_t steps) {
+  if (first.size() != m_.size() || second.size() != v_.size() || steps < 0)
+    throw std::invalid_argument("server optimizer: a saved state with moments of " + std::to_string(first.size()) +
+                                " and " + std::to_string(second.size()) + " entries and " + std::to_string(steps) +
+                                " steps does not fit this " + to_string(options_.kind) + " optimizer (" +
+                                std::to_string(m_.size()) + " and " + std::to_string(v_.size()) + ")");
+  m_ = first;
+  v_ = second;
+  steps_ = steps;
+}
+
 }  // namespace decent

@@ -51,6 +51,14 @@ bool selection_reads_losses(const ClientSelection& selection) noexcept;
 /// Throws std::invalid_argument naming the key unless the selection fits m = per_round of n = clients.
 void check_client_selection(const ClientSelection& selection, int clients, int per_round);
 
+/// A selector's complete state between rounds, for checkpoints.
+struct SelectorState {
+  std::int64_t round = 0;
+  std::vector<int> pool, last;   ///< the clients offered, the last round's clients
+  std::vector<double> loss;      ///< high-loss: the known losses (NaN: unknown; empty before the first round)
+  ClientCurriculumState pass;    ///< curriculum: where the pass stands
+};
+
 /// The state of a selection over a run: which clients to score before a round, then which to select.
 class ClientSelector {
 public:
@@ -59,9 +67,14 @@ public:
   ClientSelector(const ClientSelection& selection, int clients, int per_round, std::int64_t rounds,
                  std::uint64_t seed);
 
+  /// Restricts the next rounds to the clients `online` (ascending, distinct, at least one; an availability
+  /// trace): uniform and power-of-choice sample among them (at most m, D of them), high-loss draws among them.
+  /// std::invalid_argument for an invalid list, or for the curriculum, whose passes cover every client.
+  void offer(std::vector<int> online);
   /// The clients (ascending) whose mean loss under the current server model the next round needs before it
-  /// selects: power-of-choice its D candidates, high-loss every client in the first round, the curriculum every
-  /// client when a pass over its pool begins; empty otherwise.
+  /// selects: power-of-choice its D candidates, high-loss every offered client whose loss it does not know yet
+  /// (every client in the first round), the curriculum every client when a pass over its pool begins; empty
+  /// otherwise.
   std::vector<int> wanted() const;
   /// The next round's clients (ascending), given the losses of wanted() in that order; advances the round.
   /// Throws std::invalid_argument if losses has the wrong size or holds a NaN.
@@ -72,17 +85,24 @@ public:
   /// Stores the losses of refreshed() (in that order).
   void refresh(std::span<const double> losses);
 
+  /// The state after the rounds selected so far (checkpoints).
+  SelectorState state() const { return {round_, pool_, last_, loss_, pass_}; }
+  /// Continues from `state` (of a selector with the same parameters); std::invalid_argument if it does not fit.
+  void restore(const SelectorState& state);
   /// The rounds selected so far.
   std::int64_t round() const noexcept { return round_; }
   /// The rule and its parameters.
   const ClientSelection& selection() const noexcept { return selection_; }
 
 private:
+  std::vector<int> from_pool(const std::vector<int>& picks) const;
+
   ClientSelection selection_;
   int clients_, per_round_;
   std::uint64_t seed_;
   std::int64_t round_ = 0;
-  std::vector<double> loss_;        // high-loss: every client's last known mean loss
+  std::vector<int> pool_;           // the clients offered (everyone unless offer() restricted them)
+  std::vector<double> loss_;        // high-loss: every client's last known mean loss (NaN: not known yet)
   std::vector<int> last_;           // the last round's clients
   ClientCurriculum curriculum_;     // curriculum: its parameters
   ClientCurriculumState pass_;      // curriculum: where it stands

@@ -1,6 +1,7 @@
 #pragma once
 /// @file Server-based federated training with asynchronous aggregation (FedAvg, async FedAvg, FedBuff,
 /// FedFix; Fraboni et al. 2023) on a deterministic virtual clock. Semantics in docs/federated.md.
+#include <csignal>
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -10,6 +11,7 @@
 
 #include <Eigen/Dense>
 
+#include "decent/algo/availability.hpp"
 #include "decent/algo/client_selection.hpp"
 #include "decent/algo/local_curriculum.hpp"
 #include "decent/algo/train.hpp"
@@ -24,6 +26,7 @@
 
 namespace decent {
 
+class CheckpointReader;
 class Recorder;
 
 /// When the server aggregates and with which weights d_i (p_i = 1/n, the uniform client importance).
@@ -64,6 +67,9 @@ struct FederatedOptions {
   int clients_per_round = 0;
   double dropout = 0;
   double deadline = 0;
+  /// When each client is online (availability.hpp; fedavg only): a round starts at the first time a client is
+  /// online, offers its model only to online clients, and a client offline before its job ends does not return.
+  Availability availability;
   /// How a round's m clients are chosen (fedavg with clients_per_round >= 1): uniform (selected_clients), or by
   /// the clients' losses under the server model (power-of-choice, high-loss, curriculum; client_selection.hpp).
   ClientSelection selection;
@@ -83,6 +89,16 @@ struct FederatedOptions {
   bool evaluate_clients = true;
   std::int64_t progress_every = 10; ///< call the progress callback after every K updates
   std::uint64_t seed = 1;
+  /// Checkpoints (docs/reliability.md), as TrainOptions: after every `checkpoint_every` server updates (0: only
+  /// on a stop request) the complete state (server model and optimizer, the clock, the selection, every
+  /// client's job in flight, sampler and streams) goes to `checkpoint_path`, written to PATH.tmp and renamed.
+  std::int64_t checkpoint_every = 0;
+  std::string checkpoint_path;
+  std::string checkpoint_config;  ///< stored as the root attribute `config`, for the caller to compare on resume
+  /// Set asynchronously (a signal handler) to request a checkpoint and a stop; the ranks agree after an update.
+  const volatile std::sig_atomic_t* stop_flag = nullptr;
+  /// Continue from this checkpoint (same configuration) instead of starting at update 0.
+  const CheckpointReader* resume = nullptr;
 };
 
 /// Throws std::invalid_argument naming the option if `options` is unusable for `clients` clients.
@@ -108,14 +124,25 @@ struct ServerUpdate {
   /// With participation (FederatedOptions::clients_per_round, dropout, deadline): the clients selected for this
   /// round (ascending) and those of them that did not return (failed or late). Empty otherwise.
   std::vector<int> selected, dropped;
+  /// With participation: how many clients were online when the round started (all n without a trace).
+  int online = 0;
 };
 
-/// True if `options` asks for client participation (a sample per round, a selection rule, dropout or a deadline).
+/// True if `options` asks for client participation (a sample per round, a selection rule, dropout, a deadline or
+/// an availability trace).
 bool uses_participation(const FederatedOptions& options) noexcept;
 
 /// The clients selected for fedavg round `round` (ascending): a uniform sample of m = clients_per_round of
 /// the n clients drawn from derive_seed(seed, {"SLCT", round}); all n when clients_per_round is 0.
 std::vector<int> selected_clients(const FederatedOptions& options, int clients, std::int64_t round);
+
+/// The virtual clock's complete state between updates, for checkpoints.
+struct ClockState {
+  std::int64_t index = 0;              ///< updates produced so far
+  std::vector<std::int64_t> version;   ///< per client: the model version it is working from
+  std::vector<double> sent, returns;   ///< per client: when it received that model, when it returns
+  double round_end = 0;                ///< participation: when the last round ended
+};
 
 /// The virtual clock: which clients each server update aggregates and with which weights. It depends on the
 /// rule, the durations, c and dt only (never on data or ranks), so every rank replays the same schedule.
@@ -132,6 +159,18 @@ public:
   ServerUpdate next(std::span<const int> selected);
   /// Number of clients.
   int clients() const noexcept { return static_cast<int>(tau_.size()); }
+  /// With participation: when the next round starts, the first time at or after the last round's end at which
+  /// a client is online. decent::input_error if the availability trace has no client online again.
+  double round_start() const;
+  /// With participation: the clients online when the next round starts (ascending; all without a trace).
+  std::vector<int> online() const;
+  /// With participation: the next round's uniform sample, min(m, online) of the online clients drawn with the
+  /// stream of selected_clients (the same clients when everyone is online).
+  std::vector<int> sample_round() const;
+  /// The state after the updates produced so far (checkpoints).
+  ClockState state() const;
+  /// Continues from `state` (of a clock with the same options); std::invalid_argument if its sizes differ.
+  void restore(const ClockState& state);
 
 private:
   ServerUpdate participation_round(std::vector<int> selected);
@@ -185,7 +224,9 @@ struct FederatedResult {
 /// shard with its own stream). Every rank replays the clock; a client's job runs on its rank from the model
 /// it received; the contributions of an update are all-gathered and summed on every rank in the clock's order
 /// in double, so theta and every recorded number are bitwise independent of the rank count.
-/// Collective over `comm`. Throws divergence_error for a NaN/inf loss (detected at the next eval).
+/// Collective over `comm`. Throws divergence_error for a NaN/inf loss (detected at the next eval). With a stop
+/// request it writes a checkpoint and returns with train.stopped; a resumed run continues bitwise as the
+/// uninterrupted one (checkpoint_error if the checkpoint does not fit).
 FederatedResult train_federated(const Comm& comm, const Placement& placement, const FederatedOptions& options,
                                 const Model& model, const Dataset& train_data,
                                 const std::vector<std::vector<Eigen::Index>>& local_shards, const Dataset& test_data,

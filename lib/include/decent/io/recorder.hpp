@@ -88,6 +88,9 @@ public:
   /// new to the file, e.g. "federated"). Written at the next flush. Collective; rank 0's values are written.
   void append_series(const std::string& group, const std::string& name, std::span<const double> values);
   void append_series(const std::string& group, const std::string& name, std::span<const std::int64_t> values);
+  /// In a resumed file: cuts the series /group/name back to its first `rows` values (the length a checkpoint
+  /// saved), so appends continue from there. Collective; input_error if the file holds fewer rows.
+  void cut_series(const std::string& group, const std::string& name, std::int64_t rows);
   /// Writes a scalar attribute of /group (created as append_series does). Collective; rank 0's value is written.
   void write_group_attribute(const std::string& group, const std::string& name, const std::string& value);
   void write_group_attribute(const std::string& group, const std::string& name, double value);

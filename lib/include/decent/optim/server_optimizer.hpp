@@ -58,6 +58,9 @@ public:
   const Eigen::VectorXd& first_moment() const noexcept { return m_; }
   const Eigen::VectorXd& second_moment() const noexcept { return v_; }
   std::int64_t steps() const noexcept { return steps_; }
+  /// Continues from a saved state (first_moment(), second_moment(), steps()); std::invalid_argument if a
+  /// moment's size is neither 0 nor this optimizer's.
+  void restore(const Eigen::VectorXd& first, const Eigen::VectorXd& second, std::int64_t steps);
   const ServerOptimizerOptions& options() const noexcept { return options_; }
 
 private:
