@@ -62,6 +62,6 @@ while read -r name family groups; do
       fail "$name on $ranks ranks: resume failed: $(tail -3 "$dir/resume$ranks.log")"
     fi
   done
-  echo "$name ($family): ranks agree; $(grep -o 'stopped by signal [0-9]* after step [0-9]*' "$dir/stop1.log"), resumed"
+  echo "$name ($family): ranks agree; $(grep -Eo 'stopped by signal [0-9]+ after [a-z ]+[0-9]+' "$dir/stop1.log"), resumed"
 done <<<"$list"
 finish

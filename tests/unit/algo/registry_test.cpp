@@ -50,10 +50,11 @@ TEST_CASE("registry: groups are read by the algorithms that use them") {
   CHECK_FALSE(find_algorithm("zo-shared-seed").reads("sgd"));
   CHECK(find_algorithm("fedbuff").reads("fedbuff"));
   CHECK_FALSE(find_algorithm("fedavg").reads("fedbuff"));
-  CHECK_FALSE(find_algorithm("fedavg").reads("checkpoints"));
+  CHECK(find_algorithm("fedavg").reads("checkpoints"));
+  CHECK_FALSE(find_algorithm("zo-shared-seed").reads("checkpoints"));
   CHECK(algorithms_reading("fedbuff") == "fedbuff");
   CHECK(algorithms_reading("federated") == "fedavg, async-fedavg, fedbuff or fedfix");
-  CHECK(algorithms_reading("checkpoints") == "dsgd, dpsgd, server, local-sgd or choco");
+  CHECK(algorithms_reading("checkpoints") == "dsgd, dpsgd, server, local-sgd, choco, fedavg, async-fedavg, fedbuff or fedfix");
   CHECK(algorithms_reading("no-such-group").empty());
 }
 
