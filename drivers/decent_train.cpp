@@ -583,12 +583,7 @@ int run_federated(const TrainConfig& c, const Comm& world, const std::string& co
                   c.clients_per_round > 0 ? c.clients_per_round : c.nodes, c.nodes,
                   describe(options.selection).c_str(), c.dropout,
                   c.deadline > 0 ? number_text(c.deadline).c_str() : "none");
-    if (!options.availability.always()) {
-      int traced = 0;
-      for (const auto& on : options.availability.intervals()) traced += on.empty() ? 0 : 1;
-      std::printf("  online    %s: on-intervals of %d of the %d clients (the others always online)\n",
-                  c.availability.c_str(), traced, c.nodes);
-    }
+    if (!options.availability.always()) std::printf("  online    %s\n", describe(options.availability).c_str());
     if (options.fairness_positive >= 0)
       std::printf("  fairness  every eval: the PID of (Z, Yhat = 1[class %d], client) over the clients' training "
                   "shards (/fairness)\n",

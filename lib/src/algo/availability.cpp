@@ -91,6 +91,14 @@ std::vector<int> Availability::online_at(int clients, double t) const {
   return out;
 }
 
+std::string describe(const Availability& a) {
+  if (a.always()) return "every client always online";
+  int traced = 0;
+  for (const std::vector<OnInterval>& on : a.intervals()) traced += on.empty() ? 0 : 1;
+  return (a.source().empty() ? std::string("a trace") : a.source()) + ": on-intervals of " + std::to_string(traced) +
+         " of the " + std::to_string(a.clients()) + " clients (the others always online)";
+}
+
 Availability parse_availability(std::istream& in, const std::string& name, int clients) {
   if (clients < 1) throw input_error("availability: needs at least one client");
   std::vector<std::vector<OnInterval>> intervals(static_cast<std::size_t>(clients));

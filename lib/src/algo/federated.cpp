@@ -242,8 +242,7 @@ ServerUpdate FederatedClock::participation_round(std::vector<int> selected) {
   update.index = index_;
   update.selected = std::move(selected);
   const double start = round_start();
-  update.online = options_.availability.always() ? clients()
-                                                  : static_cast<int>(options_.availability.online_at(clients(), start).size());
+  update.online = static_cast<int>(options_.availability.online_at(clients(), start).size());
   double wait = 0;
   std::vector<int> returned;
   for (const int i : update.selected) {
@@ -443,10 +442,8 @@ public:
     contribution_.resize(dim_);
     sum_.resize(dim_);
     result_.train.merged_accuracy = result_.train.local_accuracy = std::numeric_limits<double>::quiet_NaN();
-    if (options.checkpoint_every < 0)
-      throw std::invalid_argument("checkpoint-every must be >= 0, got " + std::to_string(options.checkpoint_every));
-    if ((options.checkpoint_every > 0 || options.stop_flag) && options.checkpoint_path.empty())
-      throw std::invalid_argument("train_federated: checkpoints (checkpoint_every or stop_flag) need a checkpoint_path");
+    detail::check_checkpoint_options(options.checkpoint_every, options.checkpoint_path, options.stop_flag,
+                                     "train_federated");
     if (options.resume) load(*options.resume);
   }
 
@@ -874,16 +871,8 @@ private:
     }
     const RecorderPosition at = recorder_ ? recorder_->position() : RecorderPosition{};
     CheckpointWriter w(comm_, placement_, options_.checkpoint_path);
-    w.attribute("format", federated_checkpoint_format);
-    w.attribute("decent_version", version());
-    w.attribute("git_commit", git_commit());
-    w.attribute("gemm", gemm_info().description);
-    w.attribute("config", options_.checkpoint_config);
-    w.attribute("algorithm", to_string(options_.rule));
-    w.attribute("n_nodes", static_cast<std::int64_t>(n_));
-    w.attribute("n_ranks", static_cast<std::int64_t>(placement_.ranks()));
-    w.attribute("dim", static_cast<std::int64_t>(dim_));
-    w.attribute("step", next);
+    detail::write_header(w, {federated_checkpoint_format, options_.checkpoint_config, to_string(options_.rule), n_,
+                             placement_.ranks(), static_cast<std::int64_t>(dim_), next});
     w.attribute("elapsed_seconds", MPI_Wtime() - start_);
     const TrainResult& r = result_.train;
     w.attribute("bytes", static_cast<std::int64_t>(r.bytes));
@@ -950,19 +939,9 @@ private:
   /// Restores what save() wrote (every rank reads its own clients' rows) and cuts the file's series back.
   void load(const CheckpointReader& r) {
     const auto fail = [&](const std::string& what) { throw checkpoint_error("checkpoint '" + r.path() + "': " + what); };
-    if (r.int_attribute("format") != federated_checkpoint_format)
-      fail("layout version " + std::to_string(r.int_attribute("format")) + ", this build reads federated version " +
-           std::to_string(federated_checkpoint_format));
-    if (r.string_attribute("algorithm") != to_string(options_.rule))
-      fail("written by algorithm " + r.string_attribute("algorithm") + ", not " + to_string(options_.rule));
-    if (r.int_attribute("n_nodes") != n_ || r.int_attribute("dim") != static_cast<std::int64_t>(dim_))
-      fail("holds " + std::to_string(r.int_attribute("n_nodes")) + " clients of " +
-           std::to_string(r.int_attribute("dim")) + " parameters, this run has " + std::to_string(n_) + " of " +
-           std::to_string(dim_));
-    first_update_ = r.int_attribute("step");
-    if (first_update_ < 1 || first_update_ >= options_.steps)
-      fail("its update " + std::to_string(first_update_) + " is not inside this run of " +
-           std::to_string(options_.steps) + " updates");
+    first_update_ = detail::check_header(r, {federated_checkpoint_format, "", to_string(options_.rule), n_, 0,
+                                             static_cast<std::int64_t>(dim_), options_.steps},
+                                         "clients", "update");
     elapsed_before_ = r.double_attribute("elapsed_seconds");
     TrainResult& t = result_.train;
     t.bytes = static_cast<std::uint64_t>(r.int_attribute("bytes"));

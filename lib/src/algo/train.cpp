@@ -113,14 +113,6 @@ void check_compression(const TrainOptions& o) {
     throw std::invalid_argument("compress-warmup must be >= 0, got " + std::to_string(o.compress_warmup));
 }
 
-/// Refuses checkpoint options that cannot work.
-void check_checkpoints(const TrainOptions& o) {
-  if (o.checkpoint_every < 0)
-    throw std::invalid_argument("checkpoint-every must be >= 0, got " + std::to_string(o.checkpoint_every));
-  if ((o.checkpoint_every > 0 || o.stop_flag) && o.checkpoint_path.empty())
-    throw std::invalid_argument("train: checkpoints (checkpoint_every or stop_flag) need a checkpoint_path");
-}
-
 /// Steps between two stop agreements: a stop request is acted on within two of these periods, and the
 /// agreement's cost (an all-reduce wait) is spread over them.
 constexpr std::int64_t stop_check_every = 8;
@@ -165,7 +157,7 @@ public:
     g_storage_ = Eigen::MatrixXf::Zero(padded, keep_gradients_ ? count : 1);
     Eigen::VectorXf initial(static_cast<Eigen::Index>(dim_));
     check_compression(options);
-    check_checkpoints(options);
+    detail::check_checkpoint_options(options.checkpoint_every, options.checkpoint_path, options.stop_flag, "train");
     if (compressed_server(options)) {
       server_ = std::make_unique<CompressedServer>(
           comm, placement, dim_, make_compressor(options.compressor, model.matrix_blocks()), options.feedback, options.seed);
@@ -426,16 +418,8 @@ private:
     if (recorder_) recorder_->flush();
     const RecorderPosition at = recorder_ ? recorder_->position() : RecorderPosition{};
     CheckpointWriter w(comm_, placement_, options_.checkpoint_path);
-    w.attribute("format", checkpoint_format);
-    w.attribute("decent_version", version());
-    w.attribute("git_commit", git_commit());
-    w.attribute("gemm", gemm_info().description);
-    w.attribute("config", options_.checkpoint_config);
-    w.attribute("algorithm", to_string(options_.algorithm));
-    w.attribute("n_nodes", static_cast<std::int64_t>(placement_.nodes()));
-    w.attribute("n_ranks", static_cast<std::int64_t>(placement_.ranks()));
-    w.attribute("dim", static_cast<std::int64_t>(dim_));
-    w.attribute("step", next);
+    detail::write_header(w, {checkpoint_format, options_.checkpoint_config, to_string(options_.algorithm),
+                             placement_.nodes(), placement_.ranks(), static_cast<std::int64_t>(dim_), next});
     w.attribute("gossip_rounds", round_);
     w.attribute("merges", merges_);
     w.attribute("bytes", static_cast<std::int64_t>(total_bytes_));
@@ -484,18 +468,9 @@ private:
   /// Restores the state a checkpoint saved (every rank reads its own nodes' rows).
   void load(const CheckpointReader& r) {
     const auto fail = [&](const std::string& what) { throw checkpoint_error("checkpoint '" + r.path() + "': " + what); };
-    if (r.int_attribute("format") != checkpoint_format)
-      fail("layout version " + std::to_string(r.int_attribute("format")) + ", this build reads version " +
-           std::to_string(checkpoint_format));
-    if (r.string_attribute("algorithm") != to_string(options_.algorithm))
-      fail("written by algorithm " + r.string_attribute("algorithm") + ", not " + to_string(options_.algorithm));
-    if (r.int_attribute("n_nodes") != placement_.nodes() || r.int_attribute("dim") != static_cast<std::int64_t>(dim_))
-      fail("holds " + std::to_string(r.int_attribute("n_nodes")) + " nodes of " + std::to_string(r.int_attribute("dim")) +
-           " parameters, this run has " + std::to_string(placement_.nodes()) + " of " + std::to_string(dim_));
-    first_step_ = r.int_attribute("step");
-    if (first_step_ < 1 || first_step_ >= schedule_.options().steps)
-      fail("its step " + std::to_string(first_step_) + " is not inside this run of " +
-           std::to_string(schedule_.options().steps) + " steps");
+    first_step_ = detail::check_header(r, {checkpoint_format, "", to_string(options_.algorithm), placement_.nodes(), 0,
+                                           static_cast<std::int64_t>(dim_), schedule_.options().steps},
+                                       "nodes", "step");
     round_ = r.int_attribute("gossip_rounds");
     merges_ = r.int_attribute("merges");
     total_bytes_ = static_cast<std::uint64_t>(r.int_attribute("bytes"));

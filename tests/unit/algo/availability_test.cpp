@@ -99,6 +99,8 @@ TEST_CASE("read_availability reads a file and names a missing one", "[availabili
   const Availability a = read_availability(path, 2);
   CHECK(a.source() == path);
   CHECK(a.online_at(2, 1.5) == std::vector<int>{0, 1});
+  CHECK(describe(a) == path + ": on-intervals of 2 of the 2 clients (the others always online)");
+  CHECK(describe(Availability()) == "every client always online");
   CHECK_THROWS_WITH(read_availability(dir.path("missing.txt"), 2),
                     Catch::Contains("availability: " + dir.path("missing.txt") + ": cannot open file"));
   CHECK_THROWS_WITH(read_availability(dir.path(""), 2), Catch::Contains("is a directory"));

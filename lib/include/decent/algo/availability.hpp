@@ -51,6 +51,10 @@ private:
   std::string source_;
 };
 
+/// One phrase for run headers: "FILE: on-intervals of K of the N clients (the others always online)", or
+/// "every client always online" without a trace.
+std::string describe(const Availability& availability);
+
 /// Reads a trace for `clients` clients: one on-interval per line, `CLIENT START END` (END may be `inf`),
 /// '#' starts a comment, lines in any order. decent::input_error "FILE:LINE: ..." for a malformed line, an
 /// unknown client, a negative or empty interval, or two intervals of a client that overlap.

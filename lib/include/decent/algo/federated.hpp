@@ -132,8 +132,9 @@ struct ServerUpdate {
 /// an availability trace).
 bool uses_participation(const FederatedOptions& options) noexcept;
 
-/// The clients selected for fedavg round `round` (ascending): a uniform sample of m = clients_per_round of
-/// the n clients drawn from derive_seed(seed, {"SLCT", round}); all n when clients_per_round is 0.
+/// The clients selected for fedavg round `round` without an availability trace (ascending): a uniform sample of
+/// m = clients_per_round of the n clients drawn from derive_seed(seed, {"SLCT", round}); all n when
+/// clients_per_round is 0. With a trace the clock samples among the online clients (FederatedClock::sample_round).
 std::vector<int> selected_clients(const FederatedOptions& options, int clients, std::int64_t round);
 
 /// The virtual clock's complete state between updates, for checkpoints.
