@@ -135,7 +135,7 @@ void check_federated(const TrainConfig& c) {
   if (!(c.deadline >= 0 && std::isfinite(c.deadline)))
     throw config_error("deadline: must be a finite number >= 0 (0 = none), got " + std::to_string(c.deadline));
   one_of("curriculum", c.curriculum, {"none", "curr", "anti", "rand"});
-  one_of("curriculum-score", c.curriculum_score, {"global", "local", "both"});
+  one_of("curriculum-score", c.curriculum_score, {"global", "local", "both", "expert"});
   one_of("curriculum-metric", c.curriculum_metric, {"loss", "error"});
   try {
     parse_pacing(c.pacing);
@@ -171,7 +171,12 @@ void validate(const TrainConfig& c) {
   if (c.dataset == "libsvm" && c.train_file.empty()) throw config_error("train-file: required with dataset = libsvm");
   if (c.partition.rfind("fair-", 0) != 0)  // fair-iid, fair-heterogeneity:P, fair-synergy: checked with the data
     one_of("partition", c.partition, {"iid", "dirichlet", "dirichlet-split", "dirichlet-mix", "shards", "fair-iid",
-                                      "fair-heterogeneity:P", "fair-synergy"});
+                                      "fair-heterogeneity:P", "fair-synergy", "difficulty:inc", "difficulty:dec",
+                                      "difficulty:rand"});
+  at_least("expert-epochs", c.expert_epochs, std::int64_t{1});
+  at_least("expert-batch", c.expert_batch, 1);
+  if (!(c.expert_lr > 0 && std::isfinite(c.expert_lr)))
+    throw config_error("expert-lr: must be a finite number > 0, got " + std::to_string(c.expert_lr));
   if (!c.group_file.empty() && !c.sensitive.empty())
     throw config_error("group-file and sensitive both give the sensitive attribute; give one of them");
   in_range("sensitive-correlation", c.sensitive_correlation, 0, 1, "[0, 1]");
@@ -349,6 +354,11 @@ std::string flatten_sections(std::istream& in, const std::string& path, const Gr
 
 }  // namespace
 
+bool needs_expert(const TrainConfig& c) {
+  return c.partition.rfind("difficulty:", 0) == 0 ||
+         ((c.curriculum == "curr" || c.curriculum == "anti") && c.curriculum_score == "expert");
+}
+
 ServerOptimizerOptions server_optimizer_options(const TrainConfig& c) {
   ServerOptimizerOptions o;
   o.kind = parse_server_optimizer(c.server_optimizer);
@@ -394,12 +404,18 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
     ("train-file", po::value(&c.train_file), "LIBSVM training file")
     ("test-file", po::value(&c.test_file), "LIBSVM test file (default: a held-out 20% of train-file)")
     ("partition", po::value(&c.partition)->default_value(c.partition),
-     "iid | dirichlet | dirichlet-split | dirichlet-mix | shards | fair-iid | fair-heterogeneity:P | fair-synergy")
+     "iid | dirichlet | dirichlet-split | dirichlet-mix | shards | fair-iid | fair-heterogeneity:P | fair-synergy | "
+     "difficulty:inc|dec|rand (equal slices of the training set sorted by the expert's loss)")
     ("alpha", po::value(&c.alpha)->default_value(c.alpha, "0.1"), "Dirichlet concentration (small = more skew)")
     ("per-node", po::value(&c.per_node)->default_value(c.per_node), "dirichlet: samples per node (0 = train size / nodes)")
     ("split-min-size", po::value(&c.split_min_size)->default_value(c.split_min_size),
      "dirichlet-split, dirichlet-mix: redraw the split until every node has at least this many samples")
     ("shards-per-node", po::value(&c.shards_per_node)->default_value(c.shards_per_node), "shards: label-sorted shards per node")
+    ("expert-epochs", po::value(&c.expert_epochs)->default_value(c.expert_epochs),
+     "the expert (partition = difficulty:*, curriculum-score = expert): epochs of central SGD on the training set")
+    ("expert-batch", po::value(&c.expert_batch)->default_value(c.expert_batch), "the expert: samples per step")
+    ("expert-lr", po::value(&c.expert_lr)->default_value(c.expert_lr, "0.01"),
+     "the expert: constant step size (momentum 0.9, weight decay 5e-4)")
     ("sampling", po::value(&c.sampling)->default_value(c.sampling), "shuffled | with-replacement")
     ("synthetic-classes", po::value(&c.synthetic_classes)->default_value(c.synthetic_classes), "synthetic: classes")
     ("synthetic-dim", po::value(&c.synthetic_dim)->default_value(c.synthetic_dim), "synthetic: features")
@@ -545,7 +561,8 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
     ("curriculum", po::value(&c.curriculum)->default_value(c.curriculum),
      "federated: none (off) | curr (easiest samples first) | anti (hardest first) | rand: every job's order")
     ("curriculum-score", po::value(&c.curriculum_score)->default_value(c.curriculum_score),
-     "curriculum: the scoring model: global (the received model) | local (the client's last returned) | both")
+     "curriculum: the scoring model: global (the received model) | local (the client's last returned) | both | "
+     "expert (trained centrally first: expert-*)")
     ("curriculum-metric", po::value(&c.curriculum_metric)->default_value(c.curriculum_metric),
      "curriculum: a sample's score: loss (cross-entropy) | error (1 if misclassified, else 0)")
     ("pacing", po::value(&c.pacing)->default_value(c.pacing), "curriculum: linear | quad | sqrt | step | exp | log")
@@ -680,6 +697,8 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
     unused(key, c.curriculum != "none", "curriculum = curr, anti or rand");
   unused("curriculum-score", c.curriculum == "curr" || c.curriculum == "anti", "curriculum = curr or anti");
   unused("curriculum-metric", c.curriculum == "curr" || c.curriculum == "anti", "curriculum = curr or anti");
+  for (const char* key : {"expert-epochs", "expert-batch", "expert-lr"})
+    unused(key, driver::needs_expert(c), "partition = difficulty:inc|dec|rand or curriculum-score = expert");
   unused("split-min-size", c.partition == "dirichlet-split" || c.partition == "dirichlet-mix",
          "partition = dirichlet-split or dirichlet-mix");
   unused("sensitive-correlation", !c.sensitive.empty() || c.dataset == "synthetic-fair",

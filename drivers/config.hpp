@@ -50,6 +50,9 @@ struct TrainConfig {
   double sensitive_correlation = 0.95;  // classes rule and synthetic-fair: P(Z = 1 | Y = 1)
   int positive_class = 1;             // fairness: Yhat = 1[prediction == this class]; fair-* splits: Y likewise
   int shards_per_node = 2;
+  std::int64_t expert_epochs = 10;  // the expert (partition = difficulty:*, curriculum-score = expert): epochs,
+  int expert_batch = 10;            // batch and constant lr of its central SGD (docs/curricula.md#the-expert)
+  double expert_lr = 0.01;
   std::string sampling = "shuffled";  // shuffled | with-replacement
   int synthetic_classes = 10, synthetic_dim = 32;
   std::int64_t synthetic_samples = 20000;
@@ -111,7 +114,7 @@ struct TrainConfig {
   double virtual_time = 0;           // > 0: run the server updates up to this virtual time (instead of steps)
   bool eval_clients = true;          // federated: evaluate every client's last model at each eval too
   std::string curriculum = "none";        // federated: none (off) | curr | anti | rand (docs/curricula.md)
-  std::string curriculum_score = "global";  // global | local | both: the scoring model
+  std::string curriculum_score = "global";  // global | local | both | expert: the scoring model
   std::string curriculum_metric = "loss";   // loss | error
   std::string pacing = "linear";          // linear | quad | sqrt | step | exp | log
   double pacing_a = 0.8, pacing_b = 0.2;  // the pool is full after a fraction a of a job; it starts at b
@@ -135,6 +138,10 @@ struct TrainConfig {
 
 /// The server-* keys as the library's server optimizer options (input_error for an unknown name).
 ServerOptimizerOptions server_optimizer_options(const TrainConfig& c);
+
+/// True if the run trains the curricula paper's expert first (partition = difficulty:*, or a curr or anti
+/// curriculum scored by curriculum-score = expert).
+bool needs_expert(const TrainConfig& c);
 
 /// Parses argv (and --config FILE). Returns nothing when --help was printed (to `help_out` if non-null).
 /// Throws config_error for unknown keys, malformed values and values outside their allowed range.

@@ -18,7 +18,9 @@
 
 #include "config.hpp"
 #include "failure.hpp"
+#include "decent/algo/expert.hpp"
 #include "decent/algo/federated.hpp"
+#include "decent/algo/local_curriculum.hpp"
 #include "decent/algo/train.hpp"
 #include "decent/algo/zo.hpp"
 #include "decent/compress/compressor.hpp"
@@ -255,7 +257,18 @@ struct Problem {
   LoadedData data;
   std::vector<std::vector<Eigen::Index>> local;  // this rank's nodes' sample indices
   std::unique_ptr<Model> model;
+  std::optional<Expert> expert;  // when driver::needs_expert: the curricula paper's expert (docs/curricula.md)
 };
+
+/// The expert-* keys as the library's options.
+ExpertOptions expert_options(const TrainConfig& c) {
+  ExpertOptions o;
+  o.epochs = c.expert_epochs;
+  o.batch = c.expert_batch;
+  o.lr = static_cast<float>(c.expert_lr);
+  o.seed = c.seed;
+  return o;
+}
 
 /// Loads the data, partitions it, checks that model and batch fit it, and makes the model.
 Problem load_problem(const TrainConfig& c, const Comm& world, const Placement& placement) {
@@ -266,14 +279,6 @@ Problem load_problem(const TrainConfig& c, const Comm& world, const Placement& p
     throw driver::config_error("model: linear is a regression model, but the dataset has class labels");
   if (c.model != "linear" && !data.train.classification())
     throw driver::config_error("model: " + c.model + " needs class labels; use model = linear for regression data");
-  const auto partition = partition_data(data, partition_options(c));
-  for (int node = 0; node < c.nodes; ++node)
-    if (static_cast<Eigen::Index>(partition[static_cast<std::size_t>(node)].size()) < c.batch)
-      throw driver::config_error("batch: " + std::to_string(c.batch) + " is larger than node " + std::to_string(node) +
-                                 "'s shard of " + std::to_string(partition[static_cast<std::size_t>(node)].size()) +
-                                 " samples");
-  p.local.assign(partition.begin() + placement.first(world.rank()),
-                 partition.begin() + placement.first(world.rank()) + placement.count(world.rank()));
   ModelOptions model;
   model.name = c.model;
   model.layers = c.layers;
@@ -291,7 +296,46 @@ Problem load_problem(const TrainConfig& c, const Comm& world, const Placement& p
     if (c.model == "layers") throw;
     throw driver::config_error("model: " + c.model + " on input " + model.input.to_string() + ": " + e.problem());
   }
+  PartitionOptions parts = partition_options(c);
+  if (driver::needs_expert(c)) {  // every rank trains it alike: a pure function, the same bits everywhere
+    p.expert = train_expert(*p.model, data.train, expert_options(c));
+    if (c.partition.rfind("difficulty:", 0) == 0) {  // graded by the expert's loss
+      std::vector<Eigen::Index> all(static_cast<std::size_t>(data.train.size()));
+      for (std::size_t j = 0; j < all.size(); ++j) all[j] = static_cast<Eigen::Index>(j);
+      parts.difficulty = curriculum_scores(*p.model, p.expert->params, data.train, all, CurriculumMetric::loss);
+    }
+  }
+  const auto partition = partition_data(data, parts);
+  for (int node = 0; node < c.nodes; ++node)
+    if (static_cast<Eigen::Index>(partition[static_cast<std::size_t>(node)].size()) < c.batch)
+      throw driver::config_error("batch: " + std::to_string(c.batch) + " is larger than node " + std::to_string(node) +
+                                 "'s shard of " + std::to_string(partition[static_cast<std::size_t>(node)].size()) +
+                                 " samples");
+  p.local.assign(partition.begin() + placement.first(world.rank()),
+                 partition.begin() + placement.first(world.rank()) + placement.count(world.rank()));
   return p;
+}
+
+/// The run header's data line, and the expert's line if the run trained one.
+void print_data_lines(const TrainConfig& c, const Problem& p) {
+  std::printf("  data      %s: %lld train, %lld eval samples, %s partition\n", p.data.source.c_str(),
+              static_cast<long long>(p.data.train.size()), static_cast<long long>(p.data.test.size()),
+              c.partition.c_str());
+  if (p.expert)
+    std::printf("  expert    trained centrally on the %lld training samples, %s\n",
+                static_cast<long long>(p.data.train.size()), describe(expert_options(c), *p.expert).c_str());
+}
+
+/// The expert's training and result as attributes of /expert, if the run trained one. Collective.
+void record_expert(Recorder& recorder, const TrainConfig& c, const Problem& p) {
+  if (!p.expert) return;
+  recorder.write_group_attribute("expert", "epochs", static_cast<double>(c.expert_epochs));
+  recorder.write_group_attribute("expert", "batch", static_cast<double>(c.expert_batch));
+  recorder.write_group_attribute("expert", "lr", c.expert_lr);
+  recorder.write_group_attribute("expert", "steps", static_cast<double>(p.expert->steps));
+  recorder.write_group_attribute("expert", "train_loss", p.expert->train_loss);
+  recorder.write_group_attribute("expert", "train_accuracy", p.expert->train_accuracy);
+  recorder.write_group_attribute("expert", "seconds", p.expert->seconds);
 }
 
 /// The learning-rate schedule of the lr-* keys over `steps` steps.
@@ -346,8 +390,7 @@ int run_zo(const TrainConfig& c, const Comm& world, const std::string& command) 
   if (root) {
     std::printf("decent-train %s: zo-shared-seed, %d nodes on %d ranks (one shared model per rank)\n",
                 decent::version().c_str(), c.nodes, world.size());
-    std::printf("  data      %s: %lld train, %lld eval samples, %s partition\n", data.source.c_str(),
-                static_cast<long long>(data.train.size()), static_cast<long long>(data.test.size()), c.partition.c_str());
+    print_data_lines(c, problem);
     std::printf("  model     %s, %lld parameters; %s\n", model->describe().c_str(),
                 static_cast<long long>(model->parameter_count()), lr.describe().c_str());
     std::printf("  zo        %d samples per node per step, each its own perturbation (eps %g); N = %lld scalars per "
@@ -364,6 +407,7 @@ int run_zo(const TrainConfig& c, const Comm& world, const std::string& command) 
 
   Recorder recorder(world, placement, c.out, {c.ini, command, c.seed});
   recorder.set_write_budget(c.write_budget);
+  record_expert(recorder, c, problem);
   const std::string mode = progress_mode(c);
   options.progress_every = progress_every(mode, c.steps);
   auto report = [&](const TrainProgress& p) {
@@ -544,6 +588,7 @@ int run_federated(const TrainConfig& c, const Comm& world, const std::string& co
   const Sgd sgd = sgd_of(c);
   const LrSchedule lr = lr_schedule_of(c, options.steps);
   if (!data.train.groups.empty()) options.fairness_positive = c.positive_class;
+  if (options.curriculum.scorer == CurriculumScorer::expert && problem.expert) options.expert = problem.expert->params;
   options.batch = c.batch;
   options.sampling = c.sampling == "shuffled" ? SamplingMode::shuffled_epochs : SamplingMode::with_replacement;
   options.eval_every = c.eval_every;
@@ -555,8 +600,7 @@ int run_federated(const TrainConfig& c, const Comm& world, const std::string& co
     const auto [fastest, slowest] = std::minmax_element(options.durations.begin(), options.durations.end());
     std::printf("decent-train %s: %s, a server and %d clients on %d ranks (the server replicated on every rank)\n",
                 decent::version().c_str(), c.algorithm.c_str(), c.nodes, world.size());
-    std::printf("  data      %s: %lld train, %lld eval samples, %s partition\n", data.source.c_str(),
-                static_cast<long long>(data.train.size()), static_cast<long long>(data.test.size()), c.partition.c_str());
+    print_data_lines(c, problem);
     std::printf("  model     %s, %lld parameters; batch %d, %s\n", model->describe().c_str(),
                 static_cast<long long>(model->parameter_count()), c.batch, lr.describe().c_str());
     std::printf("  clients   a job is %lld SGD steps from the received model; durations %.4g (fastest) to %.4g "
@@ -605,6 +649,7 @@ int run_federated(const TrainConfig& c, const Comm& world, const std::string& co
 
   std::optional<Recorder> recorder;
   open_recorder(recorder, point, c, world, placement, command);
+  record_expert(*recorder, c, problem);
   recorder->set_write_budget(c.write_budget);
   options.checkpoint_every = c.checkpoint_every;
   options.checkpoint_path = point.checkpoint_path;
@@ -699,8 +744,7 @@ int run(const TrainConfig& c, const Comm& world, const std::string& command) {
   if (root) {
     std::printf("decent-train %s: %s, %d nodes on %d ranks\n", decent::version().c_str(), to_string(algorithm).c_str(),
                 c.nodes, world.size());
-    std::printf("  data      %s: %lld train, %lld eval samples, %s partition\n", data.source.c_str(),
-                static_cast<long long>(data.train.size()), static_cast<long long>(data.test.size()), c.partition.c_str());
+    print_data_lines(c, problem);
     std::printf("  model     %s, %zu parameters; batch %d, %s\n", model->describe().c_str(), dim, c.batch,
                 lr.describe().c_str());
     std::printf("  products  %s\n", gemm_info().description.c_str());
@@ -734,6 +778,7 @@ int run(const TrainConfig& c, const Comm& world, const std::string& command) {
 
   std::optional<Recorder> recorder;
   open_recorder(recorder, point, c, world, placement, command);
+  record_expert(*recorder, c, problem);
   if (!checkpoint) {
     recorder->write_topology(*topology);
     std::vector<std::int32_t> rounds(plan.comm_rounds.begin(), plan.comm_rounds.end());

@@ -343,6 +343,26 @@ assert np.array_equal(a["final/merged_params"][:], b["final/merged_params"][:])
 assert not np.array_equal(a["final/merged_params"][:], plain["final/merged_params"][:])
 PY
 
+# --- the expert: a difficulty-graded partition and the expert's curriculum, 1 and 2 ranks agree -----------
+for ranks in 1 2; do
+  run "$ranks" "${fed[@]}" --algorithm fedavg --partition difficulty:dec --expert-epochs 2 --expert-batch 20 \
+    --curriculum curr --curriculum-score expert --out "$tmp/expert$ranks.h5" >"$tmp/out" 2>"$tmp/err" ||
+    fail "expert on $ranks ranks: $(cat "$tmp/err")"
+done
+grep -q "expert    trained centrally on the 2000 training samples, 2 epochs of batch 20 at lr 0.01" "$tmp/out" &&
+  grep -q "scoring model: expert" "$tmp/out" && pass || fail "expert header: $(cat "$tmp/out")"
+run 2 "${small[@]}" --algorithm dsgd --partition difficulty:inc --expert-epochs 1 --out "$tmp/graded.h5" \
+  >/dev/null 2>"$tmp/err" || fail "difficulty partition under dsgd: $(cat "$tmp/err")"
+/usr/bin/python3 - "$tmp/expert1.h5" "$tmp/expert2.h5" "$tmp/graded.h5" <<'PY' && pass || fail "expert records"
+import sys, h5py, numpy as np
+a, b, graded = (h5py.File(p, "r") for p in sys.argv[1:4])
+assert np.array_equal(a["final/merged_params"][:], b["final/merged_params"][:])
+e = a["expert"].attrs
+assert e["epochs"] == 2 and e["batch"] == 20 and e["steps"] == 2 * 100, dict(e)
+assert 0.5 < e["train_accuracy"] <= 1 and e["train_loss"] > 0, dict(e)
+assert graded["expert"].attrs["steps"] == 2000 // 10  # expert-batch 10, not the run's batch
+PY
+
 # --- INI sections: [fedbuff] buffer-size = 2 is the flat key buffer-size = 2 --------------------------
 printf 'algorithm = fedbuff\n[federated]\nlocal-steps = 2\n[fedbuff]\nbuffer-size = 2\n' >"$tmp/sections.ini"
 if run 2 "${fed[@]}" --config "$tmp/sections.ini" --out "$tmp/sections.h5" >"$tmp/out" 2>"$tmp/err"; then

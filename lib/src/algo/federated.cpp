@@ -444,6 +444,12 @@ public:
     result_.train.merged_accuracy = result_.train.local_accuracy = std::numeric_limits<double>::quiet_NaN();
     detail::check_checkpoint_options(options.checkpoint_every, options.checkpoint_path, options.stop_flag,
                                      "train_federated");
+    const LocalCurriculum& curriculum = options.curriculum;
+    if (curriculum.enabled && curriculum.scorer == CurriculumScorer::expert &&
+        (curriculum.order == CurriculumOrder::curr || curriculum.order == CurriculumOrder::anti) &&
+        options.expert.size() != static_cast<Eigen::Index>(dim_))
+      throw std::invalid_argument("curriculum-score = expert: the expert has " + std::to_string(options.expert.size()) +
+                                  " parameters, the model " + std::to_string(dim_) + " (FederatedOptions::expert)");
     if (options.resume) load(*options.resume);
   }
 
@@ -615,13 +621,17 @@ private:
   }
 
   /// Client k's curriculum for its job from theta^version: its shard scored by the scoring model (the received
-  /// theta, its last returned model, or both), ordered and paced over the job's local steps.
+  /// theta, its last returned model, both, or the expert), ordered and paced over the job's local steps.
   PacedSampler curriculum_sampler(int k, std::int64_t version) const {
     const LocalCurriculum& c = options_.curriculum;
     const auto s = static_cast<std::size_t>(k);
     const std::span<const Eigen::Index> shard = samplers_[s].indices();
     std::vector<float> scores;
-    if (c.order == CurriculumOrder::curr || c.order == CurriculumOrder::anti) {
+    if (c.order != CurriculumOrder::curr && c.order != CurriculumOrder::anti) {
+      scores.assign(shard.size(), 0.0f);  // rand and none do not read scores
+    } else if (c.scorer == CurriculumScorer::expert) {
+      scores = curriculum_scores(model_, options_.expert, train_, shard, c.metric);
+    } else {
       const bool has_local = returned_[s].size() > 0;
       const bool global = c.scorer != CurriculumScorer::local || !has_local;
       if (global) scores = curriculum_scores(model_, theta_, train_, shard, c.metric);
@@ -631,8 +641,6 @@ private:
         else
           for (std::size_t j = 0; j < scores.size(); ++j) scores[j] += own[j];
       }
-    } else {
-      scores.assign(shard.size(), 0.0f);  // rand and none do not read scores
     }
     return local_curriculum_sampler(c, shard, scores, options_.batch, options_.local_steps,
                                     federated_curriculum_seed(options_.seed, first_ + k, version));

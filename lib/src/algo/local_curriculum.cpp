@@ -20,7 +20,9 @@ CurriculumScorer parse_curriculum_scorer(std::string_view name) {
   if (name == "global") return CurriculumScorer::global;
   if (name == "local") return CurriculumScorer::local;
   if (name == "both") return CurriculumScorer::both;
-  throw std::invalid_argument("unknown curriculum scorer '" + std::string(name) + "' (valid: global, local, both)");
+  if (name == "expert") return CurriculumScorer::expert;
+  throw std::invalid_argument("unknown curriculum scorer '" + std::string(name) +
+                              "' (valid: global, local, both, expert)");
 }
 
 std::string to_string(CurriculumScorer scorer) {
@@ -28,6 +30,7 @@ std::string to_string(CurriculumScorer scorer) {
     case CurriculumScorer::global: return "global";
     case CurriculumScorer::local: return "local";
     case CurriculumScorer::both: return "both";
+    case CurriculumScorer::expert: return "expert";
   }
   return "?";
 }

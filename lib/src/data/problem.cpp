@@ -5,9 +5,11 @@
 #include <filesystem>
 #include <span>
 #include <sstream>
+#include <string_view>
 
 #include "decent/core/error.hpp"
 #include "decent/core/random.hpp"
+#include "decent/data/difficulty_partition.hpp"
 #include "decent/data/dirichlet_split.hpp"
 #include "decent/data/fair_partition.hpp"
 #include "decent/data/idx.hpp"
@@ -151,6 +153,23 @@ std::vector<std::vector<Eigen::Index>> partition_data(const LoadedData& data, co
     throw input_error("partition: " + o.partition + " needs class labels; use partition = iid for regression");
   if (o.partition == "shards") return partition_shards(train.labels, o.nodes, o.shards_per_node, seed);
   if (o.partition.rfind("fair-", 0) == 0) return partition_fair(train, o.partition, o.nodes, o.positive, seed);
+  if (o.partition.rfind("difficulty:", 0) == 0) {
+    DifficultyOrder order{};
+    try {
+      order = parse_difficulty_order(std::string_view(o.partition).substr(11));
+    } catch (const std::invalid_argument& e) {
+      throw input_error("partition = " + o.partition + ": " + e.what());
+    }
+    if (o.difficulty.size() != static_cast<std::size_t>(train.size()))
+      throw input_error("partition = " + o.partition + ": needs every training sample's difficulty score (the "
+                        "expert's loss), got " + std::to_string(o.difficulty.size()) + " scores for " +
+                        std::to_string(train.size()) + " samples");
+    try {
+      return partition_difficulty(o.difficulty, o.nodes, order, seed);
+    } catch (const std::invalid_argument& e) {
+      throw input_error("partition = " + o.partition + ": " + e.what());
+    }
+  }
   if (o.partition == "dirichlet-split" || o.partition == "dirichlet-mix") {
     if (o.split_min_size > train.size() / o.nodes)
       throw input_error("split-min-size: " + std::to_string(o.split_min_size) + " samples per node is more than " +
@@ -165,7 +184,7 @@ std::vector<std::vector<Eigen::Index>> partition_data(const LoadedData& data, co
   }
   if (o.partition != "dirichlet")
     throw input_error("partition: '" + o.partition + "' is not allowed (allowed: iid, dirichlet, dirichlet-split, "
-                      "dirichlet-mix, shards, fair-iid, fair-heterogeneity:P, fair-synergy)");
+                      "dirichlet-mix, shards, fair-iid, fair-heterogeneity:P, fair-synergy, difficulty:inc|dec|rand)");
   const Eigen::Index per_node = o.per_node > 0 ? o.per_node : train.size() / o.nodes;
   return partition_dirichlet(train.labels, train.classes, o.nodes, o.alpha, per_node, seed);
 }

@@ -76,6 +76,9 @@ struct FederatedOptions {
   /// A data curriculum for every job (docs/curricula.md): the client's shard scored at the job's start, its
   /// batches drawn from an easiest-first pool paced over the job's local steps (every rule). Off by default.
   LocalCurriculum curriculum;
+  /// The expert's parameters (expert.hpp) when the curriculum scores by it (curriculum.scorer == expert, order
+  /// curr or anti), else empty.
+  Eigen::VectorXf expert;
   /// Group fairness at every eval (docs/fairness.md): with a class id >= 0 and training data carrying sensitive
   /// attributes (Dataset::groups), every client counts (Z, Yhat = 1[prediction == this class]) of the server
   /// model on its shard and the PID of the pooled histogram is recorded under /fairness. -1: off.

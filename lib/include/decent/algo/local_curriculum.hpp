@@ -19,7 +19,8 @@ namespace decent {
 enum class CurriculumScorer {
   global,  ///< "global": the model the client received (G)
   local,   ///< "local": the client's own model after its previous update; the received one on its first (L)
-  both     ///< "both": the sum of the two scores (LG)
+  both,    ///< "both": the sum of the two scores (LG)
+  expert   ///< "expert": a model trained centrally on the whole training set (E; expert.hpp), the same every job
 };
 /// Parses a scorer name; std::invalid_argument names the value and lists the valid names.
 CurriculumScorer parse_curriculum_scorer(std::string_view name);

@@ -43,13 +43,16 @@ LoadedData load_data(const DataOptions& options);
 
 /// How training samples are divided among the nodes (decent-train's partition keys).
 struct PartitionOptions {
-  /// iid | dirichlet | dirichlet-split | shards | fair-iid | fair-heterogeneity:P | fair-synergy
+  /// iid | dirichlet | dirichlet-split | dirichlet-mix | shards | fair-iid | fair-heterogeneity:P | fair-synergy |
+  /// difficulty:inc|dec|rand
   std::string partition = "dirichlet";
   double alpha = 0.1;                   ///< dirichlet, dirichlet-split: concentration
   std::int64_t per_node = 0;            ///< dirichlet: samples per node (0: train size / nodes)
   std::int64_t split_min_size = 10;     ///< dirichlet-split: the fewest samples a node may get
   int shards_per_node = 2;              ///< shards: label-sorted shards per node
   int positive = 1;                     ///< fair-*: Y = 1[label == positive]
+  /// difficulty:*: every training sample's difficulty score (the expert's loss, expert.hpp), in sample order
+  std::vector<float> difficulty;
   int nodes = 16;
   std::uint64_t seed = 1;
 };
