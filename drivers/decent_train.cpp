@@ -5,6 +5,7 @@
 #include <csignal>
 #include <map>
 #include <cmath>
+#include <iomanip>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -117,6 +118,12 @@ ScheduleOptions schedule_options(const TrainConfig& c, Algorithm algorithm) {
 std::string number_text(double value) {
   std::ostringstream out;
   out << value;
+  return out.str();
+}
+
+std::string fixed4(double value) {
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(4) << value;
   return out.str();
 }
 
@@ -683,10 +690,13 @@ int run_federated(const TrainConfig& c, const Comm& world, const std::string& co
     std::error_code ec;  // the run is complete: its checkpoint is stale
     std::filesystem::remove(point.checkpoint_path, ec);
     if (mode == "bar") std::printf("\n");
-    std::printf("done in %.1f s: server model test accuracy %.4f (loss %.4f) at virtual time %.4g; clients' last "
-                "models %.4f\n",
+    // With eval-clients = false the clients' models are not evaluated (local_accuracy is NaN): say so.
+    const std::string clients_line =
+        std::isnan(result.train.local_accuracy) ? std::string("clients' models not evaluated (eval-clients false)")
+                                                : "clients' last models " + fixed4(result.train.local_accuracy);
+    std::printf("done in %.1f s: server model test accuracy %.4f (loss %.4f) at virtual time %.4g; %s\n",
                 result.train.seconds, result.train.merged_accuracy, result.train.merged_loss, result.virtual_time,
-                result.train.local_accuracy);
+                clients_line.c_str());
     std::printf("%lld contributions in %lld server updates, staleness mean %.3g, max %lld; sent %s (announced %s); "
                 "wrote %s\n",
                 static_cast<long long>(result.contributions), static_cast<long long>(result.updates),

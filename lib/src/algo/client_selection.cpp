@@ -253,7 +253,10 @@ std::vector<int> ClientSelector::select(std::span<const double> losses) {
       break;
     }
     case SelectionRule::curriculum: {
+      // rand asked for no losses (wanted() is empty): its order ignores the scores, so zeros stand in.
       std::vector<float> scores(losses.begin(), losses.end());
+      if (selection_.order == CurriculumOrder::rand && needs_client_scores(pass_))
+        scores.assign(static_cast<std::size_t>(clients_), 0.0f);
       chosen = next_client_round(curriculum_, scores, pass_);
       break;
     }

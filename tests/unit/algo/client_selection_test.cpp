@@ -139,3 +139,22 @@ TEST_CASE("the client curriculum's first rounds take the clients with the lowest
   const std::vector<int> h = hardest.select(losses);
   CHECK(h == std::vector<int>{2, 4, 5, 7});  // the four largest losses, 7, 9, 8 and 6
 }
+
+TEST_CASE("the random client curriculum asks for no losses and still paces its pool", "[selection]") {
+  ClientSelection s = parse_client_selection("curriculum");
+  s.order = CurriculumOrder::rand;
+  s.pacing = Pacing::step;
+  s.a = 0.5;
+  s.b = 0.4;  // the first pool: 4 of 10 clients, drawn at random
+  ClientSelector selector(s, 10, 2, 10, 5);
+  ClientSelector again(s, 10, 2, 10, 5);
+  std::set<int> first_pass;
+  for (int round = 0; round < 2; ++round) {
+    CHECK(selector.wanted().empty());
+    const std::vector<int> chosen = selector.select({});
+    CHECK(chosen == again.select({}));  // seeded: the same rounds again
+    CHECK(chosen.size() == 2);
+    first_pass.insert(chosen.begin(), chosen.end());
+  }
+  CHECK(first_pass.size() == 4);  // the two rounds share no client: one pass through a pool of four
+}
