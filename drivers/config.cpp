@@ -557,11 +557,12 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
      "sensitive = classes:LIST and dataset = synthetic-fair: P(Z = 1 | label in LIST) = P(Z = 0 | not), in [0, 1]")
     ("positive-class", po::value(&c.positive_class)->default_value(c.positive_class),
      "fairness: the prediction Yhat = 1[predicted class == this class]; fair-* partitions: Y likewise");
-  add_group("curriculum", "Data curriculum (federated)").add_options()
+  add_group("curriculum", "Data curriculum (federated clients' jobs, decentralized nodes' windows)").add_options()
     ("curriculum", po::value(&c.curriculum)->default_value(c.curriculum),
-     "federated: none (off) | curr (easiest samples first) | anti (hardest first) | rand: every job's order")
+     "none (off) | curr (easiest samples first) | anti (hardest first) | rand: every job's (window's) order")
     ("curriculum-score", po::value(&c.curriculum_score)->default_value(c.curriculum_score),
-     "curriculum: the scoring model: global (the received model) | local (the client's last returned) | both | "
+     "curriculum: the scoring model: global (the received model; the default of federated rules) | local (the "
+     "client's last returned; a node's own, the default of decentralized algorithms) | both | "
      "expert (trained centrally first: expert-*)")
     ("curriculum-metric", po::value(&c.curriculum_metric)->default_value(c.curriculum_metric),
      "curriculum: a sample's score: loss (cross-entropy) | error (1 if misclassified, else 0)")
@@ -569,7 +570,10 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
     ("pacing-a", po::value(&c.pacing_a)->default_value(c.pacing_a, "0.8"),
      "curriculum: the pool holds all samples after this fraction of a job's local steps (> 0)")
     ("pacing-b", po::value(&c.pacing_b)->default_value(c.pacing_b, "0.2"),
-     "curriculum: the first pool's fraction of the client's samples, in [0, 1] (at least 32 samples)");
+     "curriculum: the first pool's fraction of the client's samples, in [0, 1] (at least 32 samples)")
+    ("curriculum-window", po::value(&c.curriculum_window)->default_value(c.curriculum_window),
+     "curriculum, decentralized algorithms: a node re-scores its shard and restarts the pacing every W steps "
+     "(0: one epoch of its shard, n / batch + 1)");
   add_group("fedbuff", "FedBuff").add_options()
     ("buffer-size", po::value(&c.buffer_size),
      "fedbuff: aggregate once c clients have returned (default: half the nodes, at least 1)");
@@ -688,6 +692,8 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
                        algorithms_reading(group) + "; decent-train --help algorithm=" + c.algorithm +
                        " lists the keys " + c.algorithm + " reads)");
   }
+  // A decentralized node receives no global model: its curriculum scores with its own unless told otherwise.
+  if (algorithm.family == AlgorithmFamily::decentralized && !given("curriculum-score")) c.curriculum_score = "local";
   // Conditions inside the groups.
   unused("server-momentum", c.server_optimizer == "momentum", "server-optimizer = momentum");
   unused("server-dampening", c.server_optimizer == "momentum", "server-optimizer = momentum");
@@ -697,6 +703,8 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
     unused(key, c.curriculum != "none", "curriculum = curr, anti or rand");
   unused("curriculum-score", c.curriculum == "curr" || c.curriculum == "anti", "curriculum = curr or anti");
   unused("curriculum-metric", c.curriculum == "curr" || c.curriculum == "anti", "curriculum = curr or anti");
+  unused("curriculum-window", c.curriculum != "none" && algorithm.family == AlgorithmFamily::decentralized,
+         "curriculum = curr, anti or rand with a decentralized algorithm (dsgd, dpsgd, server, local-sgd, choco)");
   for (const char* key : {"expert-epochs", "expert-batch", "expert-lr"})
     unused(key, driver::needs_expert(c), "partition = difficulty:inc|dec|rand or curriculum-score = expert");
   unused("split-min-size", c.partition == "dirichlet-split" || c.partition == "dirichlet-mix",

@@ -118,6 +118,7 @@ struct TrainConfig {
   std::string curriculum_metric = "loss";   // loss | error
   std::string pacing = "linear";          // linear | quad | sqrt | step | exp | log
   double pacing_a = 0.8, pacing_b = 0.2;  // the pool is full after a fraction a of a job; it starts at b
+  std::int64_t curriculum_window = 0;     // decentralized: steps per curriculum window; 0: one epoch of a shard
   // optimizer
   double lr = 0.05;
   std::string lr_schedule = "constant";  // constant | step | cosine | constant-then-zero

@@ -22,6 +22,7 @@
 #include "decent/algo/expert.hpp"
 #include "decent/algo/federated.hpp"
 #include "decent/algo/local_curriculum.hpp"
+#include "decent/algo/node_curriculum.hpp"
 #include "decent/algo/train.hpp"
 #include "decent/algo/zo.hpp"
 #include "decent/compress/compressor.hpp"
@@ -716,6 +717,10 @@ int run(const TrainConfig& c, const Comm& world, const std::string& command) {
   const bool root = world.rank() == 0;
   const Algorithm algorithm = parse_algorithm(c.algorithm);
   const Placement placement = placement_of(c, world);
+  // Checked before the data loads (and an expert trains), as train() would refuse them.
+  const LocalCurriculum curriculum = make_local_curriculum(c.curriculum, c.curriculum_score, c.curriculum_metric,
+                                                           c.pacing, c.pacing_a, c.pacing_b);
+  check_node_curriculum(curriculum, c.curriculum_window);
   check_output(c.out, world);
   const ResumePoint point(c, world);
   if (point.nothing_to_do) return 0;
@@ -749,6 +754,9 @@ int run(const TrainConfig& c, const Comm& world, const std::string& command) {
   options.feedback.sgdm_eta = static_cast<float>(c.ef21_sgdm_eta);
   options.choco_gamma = static_cast<float>(c.choco_gamma);
   options.compress_warmup = c.compress_warmup;
+  options.curriculum = curriculum;
+  options.curriculum_window = c.curriculum_window;
+  if (curriculum.scorer == CurriculumScorer::expert && problem.expert) options.expert = problem.expert->params;
   const std::uint64_t announced = planned_bytes(options, schedule, *topology, *model);
 
   if (root) {
@@ -779,6 +787,7 @@ int run(const TrainConfig& c, const Comm& world, const std::string& command) {
                                                 : ("error feedback " + c.error_feedback).c_str(),
                   c.compress_warmup > 0 ? (", first " + std::to_string(c.compress_warmup) + " steps exact").c_str() : "");
     }
+    if (curriculum.enabled) std::printf("  curriculum %s\n", describe_node_curriculum(curriculum, c.curriculum_window).c_str());
     std::printf("  plan      %lld steps, %lld gossip rounds, %lld merges; will send %s in all\n",
                 static_cast<long long>(c.steps), static_cast<long long>(plan.total_gossip_rounds()),
                 static_cast<long long>(plan.merges), megabytes(announced).c_str());

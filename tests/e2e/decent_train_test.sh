@@ -363,6 +363,41 @@ assert 0.5 < e["train_accuracy"] <= 1 and e["train_loss"] > 0, dict(e)
 assert graded["expert"].attrs["steps"] == 2000 // 10  # expert-batch 10, not the run's batch
 PY
 
+# --- a node's own curriculum in decentralized runs: 1, 2 and 4 ranks agree; a run stopped in the middle of a
+# window and resumed records what the uninterrupted run records; the expert scores for choco ------------------
+same_records() { /usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/same_records.py" "$@"; }
+nodecur=("${small[@]}" --algorithm dsgd --curriculum curr --curriculum-score local --curriculum-window 7)
+for ranks in 1 2 4; do
+  run "$ranks" "${nodecur[@]}" --out "$tmp/nodecur$ranks.h5" >"$tmp/out" 2>"$tmp/err" ||
+    fail "node curriculum on $ranks ranks: $(cat "$tmp/err")"
+done
+grep -q "curriculum curr: every node orders its shard by loss (scoring model: local) each window of 7 steps" \
+  "$tmp/out" && pass || fail "node curriculum header: $(cat "$tmp/out")"
+for ranks in 2 4; do
+  out=$(same_records "$tmp/nodecur1.h5" "$tmp/nodecur$ranks.h5" 0 --ranks) && pass ||
+    fail "node curriculum: 1 and $ranks ranks differ: $out"
+done
+nodecur_log=("${nodecur[@]/#off/log}")  # --progress log: the test hook acts at progress reports
+DECENT_TEST_STOP_AFTER=20 run 2 "${nodecur_log[@]}" --out "$tmp/nodecur-parts.h5" >/dev/null 2>&1
+code=$?
+if [ "$code" -eq 5 ] && run 2 "${nodecur_log[@]}" --out "$tmp/nodecur-parts.h5" --resume auto >/dev/null 2>"$tmp/err"; then
+  out=$(same_records "$tmp/nodecur2.h5" "$tmp/nodecur-parts.h5" 1) && pass ||
+    fail "node curriculum: the resumed run differs: $out"
+else
+  fail "node curriculum: stop (exit $code, expected 5) or resume failed: $(cat "$tmp/err")"
+fi
+run 2 "${small[@]}" --algorithm choco --curriculum anti --curriculum-score expert --expert-epochs 1 \
+  --out "$tmp/nodecur-expert.h5" >/dev/null 2>"$tmp/err" || fail "choco with the expert's curriculum: $(cat "$tmp/err")"
+/usr/bin/python3 - "$tmp/nodecur1.h5" "$tmp/nodecur-expert.h5" "$tmp/graded.h5" <<'PY' && pass || fail "node curriculum records"
+import sys, h5py, numpy as np
+local, expert, plain = (h5py.File(p, "r") for p in sys.argv[1:4])
+c = local["curriculum"].attrs
+assert c["curriculum"] == "curr" and c["curriculum_score"] == "local" and c["window"] == 7, dict(c)
+assert expert["curriculum"].attrs["curriculum_score"] == "expert" and "expert" in expert
+assert "curriculum" not in plain
+assert np.isfinite(expert["final/merged_params"][:]).all()
+PY
+
 # --- INI sections: [fedbuff] buffer-size = 2 is the flat key buffer-size = 2 --------------------------
 printf 'algorithm = fedbuff\n[federated]\nlocal-steps = 2\n[fedbuff]\nbuffer-size = 2\n' >"$tmp/sections.ini"
 if run 2 "${fed[@]}" --config "$tmp/sections.ini" --out "$tmp/sections.h5" >"$tmp/out" 2>"$tmp/err"; then

@@ -32,7 +32,6 @@ constexpr std::int64_t max_updates = 100'000'000;     // federated_updates_withi
 /// Version of the federated checkpoint layout (FederatedLoop::save; docs/reliability.md).
 constexpr std::int64_t federated_checkpoint_format = 1;
 constexpr std::uint64_t fail_stream = 0x4641494C;     // "FAIL": whether a selected client fails to return
-constexpr std::uint64_t curriculum_stream = 0x43555252;  // "CURR": a job's curriculum order and pools
 constexpr std::int64_t max_windows = 1'000'000'000;   // FedFix windows one job may span
 
 

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 
+#include "decent/algo/node_curriculum.hpp"
 #include "decent/core/random.hpp"
 #include "decent/core/version.hpp"
 #include "decent/gossip/choco.hpp"
@@ -178,6 +179,7 @@ public:
                              derive_seed(options.seed, {sampler_stream, node}));
       dropout_.emplace_back(derive_seed(options.seed, {dropout_stream, node}));
     }
+    make_curricula(shards);
     if (options.resume) load(*options.resume);
   }
 
@@ -191,6 +193,7 @@ public:
     report.steps = steps;
     report.merged_accuracy = result_.merged_accuracy;
     report.local_accuracy = result_.local_accuracy;
+    if (recorder_ && first_step_ == 0 && !curricula_.empty()) describe_curriculum();
     for (std::int64_t t = first_step_; t < steps; ++t) {
       const Action action = schedule_.at(t);
       std::uint64_t bytes = 0;
@@ -263,8 +266,9 @@ private:
   /// gradient at once (one scratch column), otherwise the gradients are kept for the algorithm.
   void compute_gradients(std::int64_t t, std::optional<float> step_lr = std::nullopt) {
     for (std::size_t k = 0; k < samplers_.size(); ++k) {
-      samplers_[k].next(train_, batches_[k]);
       const auto col = static_cast<Eigen::Index>(k);
+      if (curricula_.empty()) samplers_[k].next(train_, batches_[k]);
+      else gather_batch(train_, curricula_[k].next([&] { return curriculum_scores_of(k); }), batches_[k]);
       const Eigen::Index g_col = keep_gradients_ ? col : 0;
       losses_[k] = model_.loss_and_gradient(x().col(col), batches_[k].x, objective_of(batches_[k], &dropout_[k]),
                                             g().col(g_col));
@@ -275,6 +279,52 @@ private:
       }
       if (step_lr) sgd_.step(x().col(col), g().col(g_col), states_[k], *step_lr);
     }
+  }
+
+  /// Checks the curriculum options and gives every local node its NodeCurriculum (none when it is off).
+  void make_curricula(const std::vector<std::vector<Eigen::Index>>& shards) {
+    const LocalCurriculum& c = options_.curriculum;
+    check_node_curriculum(c, options_.curriculum_window);
+    if (!c.enabled) return;
+    const bool scored = c.order == CurriculumOrder::curr || c.order == CurriculumOrder::anti;
+    if (scored && !train_.classification())
+      throw std::invalid_argument("curriculum = " + to_string(c.order) + ": scoring samples needs class labels; data "
+                                  "set '" + train_.name + "' is a regression task");
+    if (scored && c.scorer == CurriculumScorer::expert && options_.expert.size() != static_cast<Eigen::Index>(dim_))
+      throw std::invalid_argument("curriculum-score = expert: the expert has " + std::to_string(options_.expert.size()) +
+                                  " parameters, the model " + std::to_string(dim_) + " (TrainOptions::expert)");
+    Eigen::Index widest = 0;
+    for (std::size_t k = 0; k < shards.size(); ++k) {
+      const auto node = static_cast<std::uint64_t>(gossip_.first_node()) + k;
+      const auto size = static_cast<Eigen::Index>(shards[k].size());
+      if (options_.batch > size)
+        throw std::invalid_argument("curriculum: node " + std::to_string(node) + " holds " + std::to_string(size) +
+                                    " samples, fewer than batch = " + std::to_string(options_.batch));
+      curricula_.emplace_back(c, shards[k], options_.batch, curriculum_window(options_.curriculum_window, size, options_.batch),
+                              derive_seed(options_.seed, {curriculum_stream, node}));
+      widest = std::max(widest, size);
+    }
+    curriculum_width_ = static_cast<std::size_t>(comm_.allreduce<std::int64_t>(widest, ReduceOp::max));
+  }
+
+  /// Node k's scores of its shard at the start of a curriculum window: under its own model or the expert.
+  std::vector<float> curriculum_scores_of(std::size_t k) {
+    const LocalCurriculum& c = options_.curriculum;
+    const std::span<const Eigen::Index> shard = curricula_[k].shard();
+    if (c.scorer == CurriculumScorer::expert) return curriculum_scores(model_, options_.expert, train_, shard, c.metric);
+    return curriculum_scores(model_, x().col(static_cast<Eigen::Index>(k)), train_, shard, c.metric);
+  }
+
+  /// The /curriculum attributes of a fresh run (docs/hdf5.md).
+  void describe_curriculum() {
+    const LocalCurriculum& c = options_.curriculum;
+    recorder_->write_group_attribute("curriculum", "curriculum", to_string(c.order));
+    recorder_->write_group_attribute("curriculum", "curriculum_score", to_string(c.scorer));
+    recorder_->write_group_attribute("curriculum", "curriculum_metric", to_string(c.metric));
+    recorder_->write_group_attribute("curriculum", "pacing", to_string(c.pacing));
+    recorder_->write_group_attribute("curriculum", "pacing_a", c.a);
+    recorder_->write_group_attribute("curriculum", "pacing_b", c.b);
+    recorder_->write_group_attribute("curriculum", "window", static_cast<double>(options_.curriculum_window));
   }
 
   void local_steps(float lr) {
@@ -456,6 +506,7 @@ private:
       const Eigen::VectorXd& estimate = server_->server_estimate();
       w.shared<double>("server_estimate", std::span<const double>(estimate.data(), static_cast<std::size_t>(estimate.size())));
     }
+    if (!curricula_.empty()) save_curricula(w);
     if (choco_) {
       Eigen::MatrixXf copies(static_cast<Eigen::Index>(dim_), count);
       for (int k = 0; k < count; ++k) copies.col(k) = choco_->public_copy(gossip_.first_node() + k);
@@ -463,6 +514,42 @@ private:
       save_rngs(w, "choco_rng", [&](int k) -> Rng& { return choco_->rng(k); });
     }
     w.commit();
+  }
+
+  /// Every node's curriculum: windows begun, its sampler's state and its order (padded with -1 to the widest shard).
+  void save_curricula(CheckpointWriter& w) const {
+    std::vector<std::uint64_t> windows;
+    std::vector<std::int64_t> sampler, order;
+    for (const NodeCurriculum& curriculum : curricula_) {
+      const NodeCurriculumState s = curriculum.state();
+      windows.push_back(s.windows);
+      sampler.insert(sampler.end(), {s.sampler.step, static_cast<std::int64_t>(s.sampler.pass), s.sampler.pool,
+                                     s.sampler.position});
+      std::vector<std::int64_t> row(curriculum_width_, -1);
+      std::copy(s.order.begin(), s.order.end(), row.begin());
+      order.insert(order.end(), row.begin(), row.end());
+    }
+    w.node_rows<std::uint64_t>("curriculum_windows", 1, windows);
+    w.node_rows<std::int64_t>("curriculum_sampler", 4, sampler);
+    w.node_rows<std::int64_t>("curriculum_order", curriculum_width_, order);
+  }
+
+  void load_curricula(const CheckpointReader& r) {
+    for (std::size_t k = 0; k < curricula_.size(); ++k) {
+      const int node = gossip_.first_node() + static_cast<int>(k);
+      NodeCurriculumState s;
+      s.windows = r.node_row<std::uint64_t>("curriculum_windows", node, 1)[0];
+      const std::vector<std::int64_t> sampler = r.node_row<std::int64_t>("curriculum_sampler", node, 4);
+      s.sampler = {sampler[0], static_cast<std::uint64_t>(sampler[1]), sampler[2], sampler[3]};
+      const std::vector<std::int64_t> row = r.node_row<std::int64_t>("curriculum_order", node, curriculum_width_);
+      if (s.windows > 0) s.order.assign(row.begin(), row.begin() + static_cast<std::ptrdiff_t>(curricula_[k].shard().size()));
+      try {
+        curricula_[k].restore(s);
+      } catch (const std::invalid_argument& e) {
+        throw checkpoint_error("checkpoint '" + r.path() + "': node " + std::to_string(node) + "'s curriculum: " +
+                               e.what());
+      }
+    }
   }
 
   /// Restores the state a checkpoint saved (every rank reads its own nodes' rows).
@@ -505,6 +592,7 @@ private:
       if (estimate.size() != dim_) fail("server_estimate has " + std::to_string(estimate.size()) + " entries");
       server_->server_estimate() = Eigen::Map<const Eigen::VectorXd>(estimate.data(), static_cast<Eigen::Index>(dim_));
     }
+    if (!curricula_.empty()) load_curricula(r);
     if (choco_)
       for (int node : choco_->held_nodes()) {
         const std::vector<float> row = r.node_row<float>("choco_public", node, dim_);
@@ -535,6 +623,8 @@ private:
   std::vector<SgdState> states_;
   std::vector<Sampler> samplers_;
   std::vector<Rng> dropout_;  // each node's stream for stochastic layers
+  std::vector<NodeCurriculum> curricula_;  // each local node's curriculum (empty: off)
+  std::size_t curriculum_width_ = 0;       // the widest shard of all nodes: the checkpoint's order rows
   std::vector<Batch> batches_;
   std::vector<float> losses_;
   std::int64_t round_ = 0, merges_ = 0;

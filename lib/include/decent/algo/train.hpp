@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "decent/algo/local_curriculum.hpp"
 #include "decent/compress/feedback.hpp"
 #include "decent/data/dataset.hpp"
 #include "decent/data/sampler.hpp"
@@ -33,6 +34,9 @@ inline constexpr std::uint64_t init_stream = 0x494E4954;     // "INIT"
 inline constexpr std::uint64_t sampler_stream = 0x534D504C;  // "SMPL"
 /// Node i's stream for stochastic layers (dropout), derive_seed(seed, {dropout_stream, i}).
 inline constexpr std::uint64_t dropout_stream = 0x44524F50;  // "DROP"
+/// Data curricula: a federated client's job, derive_seed(seed, {curriculum_stream, i, version}); a
+/// decentralized node's windows, derive_seed(seed, {curriculum_stream, i}).
+inline constexpr std::uint64_t curriculum_stream = 0x43555252;  // "CURR"
 
 /// The algorithms, by their config names.
 enum class Algorithm {
@@ -85,6 +89,11 @@ struct TrainOptions {
   const volatile std::sig_atomic_t* stop_flag = nullptr;
   /// Continue from this checkpoint (written with the same configuration) instead of starting at step 0.
   const CheckpointReader* resume = nullptr;
+  /// Each node's own data curriculum (docs/curricula.md, node_curriculum.hpp): every curriculum_window steps
+  /// it orders its shard by scores under its own model (scorer local) or `expert`, and paces the window.
+  LocalCurriculum curriculum;
+  std::int64_t curriculum_window = 0;  ///< steps per window; 0: one epoch of the node's shard (n / batch + 1)
+  Eigen::VectorXf expert;              ///< the expert's parameters (curriculum.scorer = expert)
 };
 
 /// True if the options make server-based training compress (a compressor other than none, or feedback).
