@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <sstream>
 
@@ -693,7 +694,10 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
                        " lists the keys " + c.algorithm + " reads)");
   }
   // A decentralized node receives no global model: its curriculum scores with its own unless told otherwise.
-  if (algorithm.family == AlgorithmFamily::decentralized && !given("curriculum-score")) c.curriculum_score = "local";
+  // Defaults that depend on the algorithm, recorded in c.ini as they were applied.
+  std::map<std::string, std::string> resolved;
+  if (algorithm.family == AlgorithmFamily::decentralized && c.curriculum != "none" && !given("curriculum-score"))
+    resolved["curriculum-score"] = c.curriculum_score = "local";
   // Conditions inside the groups.
   unused("server-momentum", c.server_optimizer == "momentum", "server-optimizer = momentum");
   unused("server-dampening", c.server_optimizer == "momentum", "server-optimizer = momentum");
@@ -735,7 +739,8 @@ std::optional<TrainConfig> parse_train_config(int argc, const char* const* argv,
     if (key == "help" || key == "config" || !vm.count(key)) continue;
     const auto& value = vm[key].value();
     ini << key << " = ";
-    if (const auto* s = boost::any_cast<std::string>(&value)) ini << *s;
+    if (const auto it = resolved.find(key); it != resolved.end()) ini << it->second;
+    else if (const auto* s = boost::any_cast<std::string>(&value)) ini << *s;
     else if (const auto* i = boost::any_cast<int>(&value)) ini << *i;
     else if (const auto* l = boost::any_cast<std::int64_t>(&value)) ini << *l;
     else if (const auto* u = boost::any_cast<std::uint64_t>(&value)) ini << *u;
